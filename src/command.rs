@@ -1,0 +1,160 @@
+//! The command language typed on stdin: parsing and validation.
+//!
+//! One parser serves standalone and client alike, so both accept and refuse
+//! exactly the same lines with exactly the same errors. It reads bytes, not
+//! `str`: input may be any bytes, and invalid UTF-8 is an error, not a panic.
+
+use crate::engine::EngineError;
+
+/// Longest id accepted, in bytes (call and operator ids alike).
+pub const MAX_ID_BYTES: usize = 64;
+
+/// The commands, by their canonical (English) word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    /// `call <id>`: a call arrives.
+    Call,
+    /// `answer <op>`: an operator answers.
+    Answer,
+    /// `reject <op>`: an operator rejects.
+    Reject,
+    /// `hangup <id>`: a call ends.
+    Hangup,
+    /// `help [cmd]`: lists or describes commands.
+    Help,
+    /// `exit`: leaves.
+    Exit,
+}
+
+impl Verb {
+    /// Every verb, in the order `help` lists them.
+    pub const ALL: [Verb; 6] = [
+        Verb::Call,
+        Verb::Answer,
+        Verb::Reject,
+        Verb::Hangup,
+        Verb::Help,
+        Verb::Exit,
+    ];
+
+    /// The canonical English word, as sent on the wire and shown in usage errors.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verb::Call => "call",
+            Verb::Answer => "answer",
+            Verb::Reject => "reject",
+            Verb::Hangup => "hangup",
+            Verb::Help => "help",
+            Verb::Exit => "exit",
+        }
+    }
+
+    /// The other words accepted for this verb (from the assignment's Portuguese text).
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Verb::Call => &["ligar", "ligue"],
+            Verb::Answer => &["atender", "resposta"],
+            Verb::Reject => &["rejeitar"],
+            Verb::Hangup => &["desligar"],
+            Verb::Help => &["ajuda"],
+            Verb::Exit => &["quit", "sair"],
+        }
+    }
+
+    /// Looks a word up among the canonical words and the aliases (case-sensitive).
+    pub fn from_word(word: &str) -> Option<Verb> {
+        Verb::ALL
+            .into_iter()
+            .find(|verb| verb.word() == word || verb.aliases().contains(&word))
+    }
+
+    /// The four verbs that change the queue (and travel over the wire).
+    pub fn from_wire(word: &str) -> Option<Verb> {
+        match word {
+            "call" => Some(Verb::Call),
+            "answer" => Some(Verb::Answer),
+            "reject" => Some(Verb::Reject),
+            "hangup" => Some(Verb::Hangup),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed, valid command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// A queue command with its (validated) id.
+    Queue(Verb, String),
+    /// `help`, optionally about one verb.
+    Help(Option<Verb>),
+    /// `exit`, `quit` or `sair`.
+    Exit,
+}
+
+/// Everything the user can get wrong; each has a one-line message per language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserError {
+    /// The first word is not a command.
+    UnknownCommand(String),
+    /// Missing, extra or invalid argument for this verb.
+    Usage(Verb),
+    /// The queue refused the command.
+    Engine(EngineError),
+}
+
+impl From<EngineError> for UserError {
+    fn from(error: EngineError) -> UserError {
+        UserError::Engine(error)
+    }
+}
+
+/// Whether `id` is a valid call or operator id: 1 to 64 bytes of UTF-8 with
+/// no whitespace and no control characters.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_BYTES
+        && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Parses one line (without its delimiter; a trailing `\r` is ignored).
+///
+/// Returns `Ok(None)` for a blank line.
+pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
+    let mut words = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|word| !word.is_empty());
+    let Some(first) = words.next() else {
+        return Ok(None);
+    };
+    let verb = std::str::from_utf8(first)
+        .ok()
+        .and_then(Verb::from_word)
+        .ok_or_else(|| UserError::UnknownCommand(String::from_utf8_lossy(first).into_owned()))?;
+    let argument = words.next();
+    if words.next().is_some() {
+        return Err(UserError::Usage(verb));
+    }
+    match verb {
+        Verb::Exit => match argument {
+            None => Ok(Some(Command::Exit)),
+            Some(_) => Err(UserError::Usage(verb)),
+        },
+        Verb::Help => match argument {
+            None => Ok(Some(Command::Help(None))),
+            Some(topic) => std::str::from_utf8(topic)
+                .ok()
+                .and_then(Verb::from_word)
+                .map(|topic| Some(Command::Help(Some(topic))))
+                .ok_or_else(|| {
+                    UserError::UnknownCommand(String::from_utf8_lossy(topic).into_owned())
+                }),
+        },
+        Verb::Call | Verb::Answer | Verb::Reject | Verb::Hangup => {
+            let id = argument
+                .and_then(|arg| std::str::from_utf8(arg).ok())
+                .filter(|id| is_valid_id(id))
+                .ok_or(UserError::Usage(verb))?;
+            Ok(Some(Command::Queue(verb, id.to_string())))
+        }
+    }
+}

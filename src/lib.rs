@@ -1,0 +1,7 @@
+//! callcenter: a simulated call-center queue on a hand-written, Twisted-style reactor.
+
+#![warn(missing_docs)]
+
+pub mod command;
+pub mod engine;
+pub mod messages;

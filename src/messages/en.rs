@@ -1,0 +1,63 @@
+//! English texts (the original English assignment's wording).
+
+use std::fmt::{self, Write};
+
+use crate::command::{UserError, Verb};
+use crate::engine::{EngineError, Event};
+
+pub(super) const HELP_INTRO: &str = "Commands:";
+
+pub(super) fn event(event: &Event, out: &mut String) -> fmt::Result {
+    match event {
+        Event::Received { call } => write!(out, "Call {call} received"),
+        Event::Ringing { call, operator } => {
+            write!(out, "Call {call} ringing for operator {operator}")
+        }
+        Event::Answered { call, operator } => {
+            write!(out, "Call {call} answered by operator {operator}")
+        }
+        Event::Rejected { call, operator } => {
+            write!(out, "Call {call} rejected by operator {operator}")
+        }
+        Event::Finished { call, operator } => {
+            write!(
+                out,
+                "Call {call} finished and operator {operator} available"
+            )
+        }
+        Event::Queued { call } => write!(out, "Call {call} waiting in queue"),
+        Event::Missed { call } => write!(out, "Call {call} missed"),
+        Event::Ignored { call, operator } => {
+            write!(out, "Call {call} ignored by operator {operator}")
+        }
+    }
+}
+
+pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
+    match error {
+        UserError::UnknownCommand(word) => write!(out, "Unknown command: {word}"),
+        UserError::Usage(verb) => write!(out, "Usage: {}", super::usage(*verb)),
+        UserError::Engine(EngineError::CallExists(call)) => {
+            write!(out, "Call {call} already exists")
+        }
+        UserError::Engine(EngineError::CallNotFound(call)) => write!(out, "Call {call} not found"),
+        UserError::Engine(EngineError::OperatorNotFound(op)) => {
+            write!(out, "Operator {op} not found")
+        }
+        UserError::Engine(EngineError::NotRinging(op)) => {
+            write!(out, "Operator {op} has no ringing call")
+        }
+    }
+}
+
+pub(super) fn describe(verb: Verb) -> (&'static str, &'static str) {
+    let text = match verb {
+        Verb::Call => "a call with id <id> arrives",
+        Verb::Answer => "operator <id> answers the call ringing for it",
+        Verb::Reject => "operator <id> rejects the call ringing for it",
+        Verb::Hangup => "call <id> ends",
+        Verb::Help => "lists the commands, or describes one",
+        Verb::Exit => "leaves (end of input does too)",
+    };
+    (super::usage(verb), text)
+}
