@@ -129,7 +129,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
     let verb = std::str::from_utf8(first)
         .ok()
         .and_then(Verb::from_word)
-        .ok_or_else(|| UserError::UnknownCommand(String::from_utf8_lossy(first).into_owned()))?;
+        .ok_or_else(|| UserError::UnknownCommand(shown_word(first)))?;
     let argument = words.next();
     if words.next().is_some() {
         return Err(UserError::Usage(verb));
@@ -145,9 +145,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
                 .ok()
                 .and_then(Verb::from_word)
                 .map(|topic| Some(Command::Help(Some(topic))))
-                .ok_or_else(|| {
-                    UserError::UnknownCommand(String::from_utf8_lossy(topic).into_owned())
-                }),
+                .ok_or_else(|| UserError::UnknownCommand(shown_word(topic))),
         },
         Verb::Call | Verb::Answer | Verb::Reject | Verb::Hangup => {
             let id = argument
@@ -156,5 +154,100 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
                 .ok_or(UserError::Usage(verb))?;
             Ok(Some(Command::Queue(verb, id.to_string())))
         }
+    }
+}
+
+/// How an unknown word is echoed in an error: invalid UTF-8 replaced, and
+/// cut after 64 bytes (with `…`) so one error stays one short line.
+fn shown_word(word: &[u8]) -> String {
+    let text = String::from_utf8_lossy(word);
+    if text.len() <= MAX_ID_BYTES {
+        return text.into_owned();
+    }
+    let mut end = MAX_ID_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(verb: Verb, id: &str) -> Result<Option<Command>, UserError> {
+        Ok(Some(Command::Queue(verb, id.to_string())))
+    }
+
+    #[test]
+    fn words_aliases_blanks_and_carriage_returns() {
+        assert_eq!(parse_line(b"call 1"), queue(Verb::Call, "1"));
+        assert_eq!(parse_line(b"  ligar\t7 \r"), queue(Verb::Call, "7"));
+        assert_eq!(parse_line(b"ligue 7"), queue(Verb::Call, "7"));
+        assert_eq!(parse_line(b"resposta A"), queue(Verb::Answer, "A"));
+        assert_eq!(parse_line(b"atender A"), queue(Verb::Answer, "A"));
+        assert_eq!(parse_line(b"rejeitar B"), queue(Verb::Reject, "B"));
+        assert_eq!(parse_line(b"desligar 3"), queue(Verb::Hangup, "3"));
+        assert_eq!(parse_line(b"quit"), Ok(Some(Command::Exit)));
+        assert_eq!(parse_line(b"sair"), Ok(Some(Command::Exit)));
+        assert_eq!(
+            parse_line(b"ajuda ligar"),
+            Ok(Some(Command::Help(Some(Verb::Call))))
+        );
+        assert_eq!(parse_line(b"help"), Ok(Some(Command::Help(None))));
+        assert_eq!(parse_line(b""), Ok(None));
+        assert_eq!(parse_line(b" \t\r"), Ok(None));
+    }
+
+    #[test]
+    fn bad_lines_get_the_matching_error() {
+        let unknown = |w: &str| Err(UserError::UnknownCommand(w.to_string()));
+        assert_eq!(parse_line(b"Call 1"), unknown("Call"));
+        assert_eq!(parse_line(b"dance"), unknown("dance"));
+        assert_eq!(parse_line(b"help dance"), unknown("dance"));
+        assert_eq!(parse_line(b"\xff 1"), unknown("\u{fffd}"));
+        assert_eq!(parse_line(b"call"), Err(UserError::Usage(Verb::Call)));
+        assert_eq!(
+            parse_line(b"answer A B"),
+            Err(UserError::Usage(Verb::Answer))
+        );
+        assert_eq!(
+            parse_line(b"hangup \xff"),
+            Err(UserError::Usage(Verb::Hangup))
+        );
+        assert_eq!(
+            parse_line(b"call a\x01b"),
+            Err(UserError::Usage(Verb::Call))
+        );
+        assert_eq!(parse_line(b"exit now"), Err(UserError::Usage(Verb::Exit)));
+        assert_eq!(parse_line(b"help a b"), Err(UserError::Usage(Verb::Help)));
+    }
+
+    #[test]
+    fn ids_are_1_to_64_bytes_without_blanks_or_controls() {
+        assert!(is_valid_id("a"));
+        assert!(is_valid_id(&"x".repeat(64)));
+        assert!(!is_valid_id(&"x".repeat(65)));
+        // 16 four-byte characters: exactly 64 bytes.
+        assert!(is_valid_id(&"😀".repeat(16)));
+        assert!(!is_valid_id(&format!("{}x", "😀".repeat(16))));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id("a b"));
+        assert!(!is_valid_id("a\u{a0}b"));
+        assert!(!is_valid_id("a\u{7f}"));
+        let long = "x".repeat(65);
+        assert_eq!(
+            parse_line(format!("call {long}").as_bytes()),
+            Err(UserError::Usage(Verb::Call))
+        );
+    }
+
+    #[test]
+    fn long_unknown_words_are_cut_in_the_error() {
+        let word = "é".repeat(100);
+        let Err(UserError::UnknownCommand(shown)) = parse_line(word.as_bytes()) else {
+            panic!("not an unknown command");
+        };
+        assert_eq!(shown, format!("{}…", "é".repeat(32)));
     }
 }

@@ -2,6 +2,9 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod command;
 pub mod engine;
 pub mod messages;
+pub mod modes;
+pub mod reactor;

@@ -1,1 +1,46 @@
-fn main() {}
+//! The `callcenter` binary: parses the command line and starts a mode.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use callcenter::cli::{Cli, Mode};
+use callcenter::modes;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) {
+                let _ = error.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line, as every error of ours: clap's first line says it all.
+            let text = error.to_string();
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: invalid arguments")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let result = match cli.mode {
+        None => modes::standalone::run(&cli.standalone),
+        Some(Mode::Standalone(options)) => modes::standalone::run(&options),
+        Some(Mode::Server(_)) | Some(Mode::Client(_)) => {
+            Err(std::io::Error::other("this mode is not built yet"))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("callcenter: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -56,7 +56,8 @@ impl Lang {
 
     /// Appends the help text (every command, or one), ending with a newline.
     pub fn write_help(self, topic: Option<Verb>, out: &mut String) {
-        let (intro, describe): (&str, fn(Verb) -> (&'static str, &'static str)) = match self {
+        type Describe = fn(Verb) -> (&'static str, &'static str);
+        let (intro, describe): (&str, Describe) = match self {
             Lang::Pt => (pt::HELP_INTRO, pt::describe),
             Lang::En => (en::HELP_INTRO, en::describe),
         };

@@ -1,0 +1,186 @@
+//! The command line: modes and options (SPEC §2), parsed with clap.
+//!
+//! Values are checked here, before anything starts: a bad value ends the
+//! program with a one-line error and status 2.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::command::is_valid_id;
+use crate::messages::Lang;
+
+/// The most operators `--operators N` may ask for.
+pub const MAX_OPERATORS: usize = 1_000_000;
+
+/// A simulated call-center queue on a hand-written, Twisted-style reactor.
+#[derive(Debug, Parser)]
+#[command(
+    name = "callcenter",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The mode; standalone when omitted.
+    #[command(subcommand)]
+    pub mode: Option<Mode>,
+    /// Standalone options, when no mode is named.
+    #[command(flatten)]
+    pub standalone: QueueOptions,
+}
+
+/// The three ways to run.
+#[derive(Debug, Subcommand)]
+pub enum Mode {
+    /// Read commands on stdin, print results on stdout (the default).
+    Standalone(QueueOptions),
+    /// The queue manager: a TCP server taking JSON commands.
+    Server(ServerOptions),
+    /// The command interpreter: reads stdin, sends JSON to a server.
+    Client(ClientOptions),
+}
+
+/// Options of the modes that own a queue (standalone and server).
+#[derive(Debug, Clone, Args)]
+pub struct QueueOptions {
+    /// Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...).
+    #[arg(long, value_name = "LIST|N", default_value = "A,B", value_parser = parse_operators)]
+    pub operators: OperatorList,
+    /// Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_ring_timeout)]
+    pub ring_timeout: RingTimeout,
+    /// Language of every message.
+    #[arg(long, value_name = "pt|en", default_value = "pt")]
+    pub lang: Lang,
+}
+
+/// Options of `callcenter server`.
+#[derive(Debug, Clone, Args)]
+pub struct ServerOptions {
+    /// Queue options, as for standalone.
+    #[command(flatten)]
+    pub queue: QueueOptions,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678")]
+    pub listen: String,
+    /// Connections beyond this many are refused.
+    #[arg(long, value_name = "N", default_value = "1024", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients: u32,
+}
+
+/// Options of `callcenter client`.
+#[derive(Debug, Clone, Args)]
+pub struct ClientOptions {
+    /// Server to connect to (host:port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678")]
+    pub connect: String,
+    /// Language of every message.
+    #[arg(long, value_name = "pt|en", default_value = "pt")]
+    pub lang: Lang,
+}
+
+/// Operator ids, in priority order, unique and valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorList(pub Vec<String>);
+
+/// The ring timeout; `None` when turned off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RingTimeout(pub Option<Duration>);
+
+/// The name of the `n`th operator (0-based) for `--operators N`:
+/// A..Z, then AA, AB, ... (bijective base 26, like spreadsheet columns).
+pub fn operator_name(mut n: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+/// Parses `--operators`: a count, or a comma-separated list.
+pub fn parse_operators(text: &str) -> Result<OperatorList, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let count: usize = text
+            .parse()
+            .map_err(|_| format!("too many operators (at most {MAX_OPERATORS})"))?;
+        if count == 0 || count > MAX_OPERATORS {
+            return Err(format!("the count must be between 1 and {MAX_OPERATORS}"));
+        }
+        return Ok(OperatorList((0..count).map(operator_name).collect()));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for id in text.split(',') {
+        if !is_valid_id(id) {
+            return Err(format!(
+                "invalid operator id {id:?} (1 to 64 bytes, no blanks or control characters)"
+            ));
+        }
+        ids.push(id.to_string());
+    }
+    let mut sorted: Vec<&String> = ids.iter().collect();
+    sorted.sort();
+    if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(format!("duplicate operator id {}", pair[0]));
+    }
+    Ok(OperatorList(ids))
+}
+
+/// Parses `--ring-timeout`: non-negative seconds, decimals allowed, 0 = off.
+pub fn parse_ring_timeout(text: &str) -> Result<RingTimeout, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
+    if !(0.0..=1e9).contains(&seconds) {
+        return Err("must be between 0 and 1000000000 seconds".to_string());
+    }
+    if seconds == 0.0 {
+        return Ok(RingTimeout(None));
+    }
+    Ok(RingTimeout(Some(Duration::from_secs_f64(seconds))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_names_count_like_spreadsheet_columns() {
+        let names: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702]
+            .into_iter()
+            .map(operator_name)
+            .collect();
+        assert_eq!(names, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
+
+    #[test]
+    fn operators_accept_lists_and_counts_and_refuse_the_rest() {
+        assert_eq!(parse_operators("A,B").unwrap().0, ["A", "B"]);
+        assert_eq!(parse_operators("3").unwrap().0, ["A", "B", "C"]);
+        assert_eq!(parse_operators("Ana,Bia,7").unwrap().0, ["Ana", "Bia", "7"]);
+        for bad in ["", "A,,B", "A,A", "0", "A,B C", "99999999999999999999"] {
+            assert!(parse_operators(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn ring_timeout_takes_decimals_and_zero_turns_it_off() {
+        assert_eq!(
+            parse_ring_timeout("0.2").unwrap().0,
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(
+            parse_ring_timeout("10").unwrap().0,
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(parse_ring_timeout("0").unwrap().0, None);
+        for bad in ["-1", "NaN", "inf", "ten", ""] {
+            assert!(parse_ring_timeout(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The queue service: the engine wired to the reactor's timers and rendered
+//! in one language. Standalone and server both run exactly this, so they
+//! cannot disagree on a rule or a message.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use crate::command::{UserError, Verb};
+use crate::engine::{Effect, Engine, OfferId, OperatorIndex};
+use crate::messages::Lang;
+use crate::reactor::{DelayedCall, Reactor};
+
+/// Receives the messages no command caused (a ring timeout and what follows),
+/// as complete lines ending in `\n`.
+pub type EventSink = Box<dyn FnMut(&str)>;
+
+/// The engine, its ring timers, and its messages.
+pub struct QueueService {
+    engine: Engine,
+    lang: Lang,
+    /// `None`: calls ring until answered, rejected or hung up.
+    ring_timeout: Option<Duration>,
+    /// The pending ring timer of each offer that has one.
+    ring_timers: HashMap<OfferId, DelayedCall>,
+    /// Reused for every command, so commands do not allocate it.
+    effects: Vec<Effect>,
+    reactor: Reactor,
+    /// Where timer-caused messages go.
+    on_event: EventSink,
+    /// This service, for the timer callbacks it schedules.
+    this: Weak<RefCell<QueueService>>,
+}
+
+impl QueueService {
+    /// A service for `engine`; timer-caused messages go to `on_event`.
+    pub fn new(
+        engine: Engine,
+        lang: Lang,
+        ring_timeout: Option<Duration>,
+        reactor: Reactor,
+        on_event: EventSink,
+    ) -> Rc<RefCell<QueueService>> {
+        Rc::new_cyclic(|this| {
+            RefCell::new(QueueService {
+                engine,
+                lang,
+                ring_timeout,
+                ring_timers: HashMap::new(),
+                effects: Vec::new(),
+                reactor,
+                on_event,
+                this: this.clone(),
+            })
+        })
+    }
+
+    /// Replaces where timer-caused messages go.
+    pub fn set_event_sink(&mut self, on_event: EventSink) {
+        self.on_event = on_event;
+    }
+
+    /// The language messages are rendered in.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The engine, to inspect.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The number of ring timers pending.
+    pub fn pending_ring_timers(&self) -> usize {
+        self.ring_timers.len()
+    }
+
+    /// Runs one queue command and appends its messages to `out`, one line
+    /// each, every line ending in `\n`. On error nothing changed and nothing
+    /// was appended.
+    pub fn execute(&mut self, verb: Verb, id: &str, out: &mut String) -> Result<(), UserError> {
+        let mut effects = std::mem::take(&mut self.effects);
+        let result = match verb {
+            Verb::Call => self.engine.call(id, &mut effects),
+            Verb::Answer => self.engine.answer(id, &mut effects),
+            Verb::Reject => self.engine.reject(id, &mut effects),
+            Verb::Hangup => self.engine.hangup(id, &mut effects),
+            Verb::Help | Verb::Exit => Err(UserError::Usage(verb))?,
+        };
+        self.apply(&mut effects, out);
+        self.effects = effects;
+        result.map_err(UserError::Engine)
+    }
+
+    /// Renders events into `out` and carries out the timer effects.
+    fn apply(&mut self, effects: &mut Vec<Effect>, out: &mut String) {
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Event(event) => {
+                    self.lang.write_event(&event, out);
+                    out.push('\n');
+                }
+                Effect::StartRingTimer { operator, offer } => {
+                    self.start_ring_timer(operator, offer)
+                }
+                Effect::CancelRingTimer { offer } => {
+                    if let Some(timer) = self.ring_timers.remove(&offer) {
+                        // It is pending: timers leave the map when they fire.
+                        let _ = timer.cancel();
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_ring_timer(&mut self, operator: OperatorIndex, offer: OfferId) {
+        let Some(delay) = self.ring_timeout else {
+            return;
+        };
+        let this = self.this.clone();
+        let timer = self.reactor.call_later(delay, move || {
+            if let Some(service) = this.upgrade() {
+                service.borrow_mut().ring_timer_fired(operator, offer);
+            }
+        });
+        self.ring_timers.insert(offer, timer);
+    }
+
+    /// A ring timer expired: the engine decides whether it still applies.
+    fn ring_timer_fired(&mut self, operator: OperatorIndex, offer: OfferId) {
+        self.ring_timers.remove(&offer);
+        let mut effects = std::mem::take(&mut self.effects);
+        let mut out = String::new();
+        if self.engine.ring_timeout(operator, offer, &mut effects) {
+            self.apply(&mut effects, &mut out);
+        }
+        self.effects = effects;
+        if !out.is_empty() {
+            (self.on_event)(&out);
+        }
+    }
+}

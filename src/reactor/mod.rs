@@ -1,0 +1,642 @@
+//! A single-threaded reactor on `mio`, shaped like Twisted's.
+//!
+//! Mirrors `twisted.internet.reactor`: one loop owns every source of events
+//! (standard I/O, TCP listeners and connections, signals) and every timer.
+//! Each turn of [`Reactor::run`] does three things, as Twisted's
+//! `mainLoop` does: run the timers that are due, compute how long to wait
+//! (until the next timer), and poll; then it dispatches what the poll
+//! reported to the protocols and flushes what they wrote.
+//!
+//! Protocols ([`Protocol`], [`Factory`]) know nothing of sockets: the reactor
+//! calls them, and they answer through their [`Transport`]. The reactor is
+//! a cheap, clonable handle (`Rc`), the way Twisted code reaches the global
+//! `reactor`: protocols and timer callbacks keep a clone to schedule calls
+//! or stop the loop.
+//!
+//! # Tokens
+//!
+//! Sources live in a slab. A source's `mio::Token` packs its slab key with
+//! a generation number that changes every time a slot is reused, so an
+//! event still queued for a closed source can never reach the new source in
+//! its slot: it is logged and dropped.
+
+mod clock;
+mod line;
+mod protocol;
+mod stdio;
+mod tcp;
+mod timer;
+mod transport;
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use log::{debug, warn};
+use mio::{Events, Interest, Poll, Registry, Token};
+use slab::Slab;
+
+pub use clock::{Clock, ManualClock, RealClock};
+pub use line::{LineHandler, LineReceiver, Overflow};
+pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
+pub use stdio::{standard_io, stdin_is_terminal};
+pub use tcp::{ClientFactory, Listener};
+pub use timer::{DelayedCall, TimerError};
+pub use transport::{Channel, Transport};
+
+use stdio::InputMode;
+use tcp::{ConnectingState, ListenerState};
+use transport::{Flushed, Sink};
+
+/// Size of the buffer each read fills.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Which descriptor of a source an event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sub {
+    /// The source's own descriptor (socket, listener, stdin, signals).
+    Main = 0,
+    /// Standard output (standard I/O only).
+    Stdout = 1,
+    /// Standard error (standard I/O only).
+    Stderr = 2,
+}
+
+fn make_token(key: usize, generation: u32, sub: Sub) -> Token {
+    Token(((generation as usize) << 32) | (key << 2) | sub as usize)
+}
+
+fn split_token(token: Token) -> (usize, u32, Option<Sub>) {
+    let sub = match token.0 & 3 {
+        0 => Some(Sub::Main),
+        1 => Some(Sub::Stdout),
+        2 => Some(Sub::Stderr),
+        _ => None,
+    };
+    ((token.0 & 0xffff_ffff) >> 2, (token.0 >> 32) as u32, sub)
+}
+
+/// Largest slab key that fits in a token.
+const MAX_KEY: usize = (1 << 30) - 1;
+
+/// A connection: its protocol and its transport.
+pub(crate) struct Connection {
+    pub(crate) protocol: Rc<RefCell<dyn Protocol>>,
+    pub(crate) transport: Transport,
+}
+
+/// What a slab slot holds.
+pub(crate) enum Source {
+    Connection(Connection),
+    Listener(ListenerState),
+    Connecting(ConnectingState),
+    Signals(signal_hook_mio::v1_0::Signals),
+}
+
+/// A slab slot: the source and the generation its tokens carry.
+pub(crate) struct Entry {
+    generation: u32,
+    pub(crate) source: Source,
+}
+
+/// The shared state behind every [`Reactor`] handle.
+pub(crate) struct Inner {
+    /// Borrowed mutably only while polling.
+    poll: RefCell<Poll>,
+    /// A clone of the poll's registry, usable while the poll is borrowed.
+    pub(crate) registry: Registry,
+    /// Reused between polls.
+    events: RefCell<Events>,
+    /// Every source, by slab key.
+    pub(crate) sources: RefCell<Slab<Entry>>,
+    /// Bumped on every insertion; see "Tokens".
+    next_generation: Cell<u32>,
+    /// Pending `call_later` calls.
+    timers: Rc<timer::Timers>,
+    /// Cleared by `stop`.
+    running: Cell<bool>,
+    /// Transports with output to flush or a close to carry out.
+    pub(crate) dirty: RefCell<Vec<Transport>>,
+    /// Transports resumed after a pause: read them even without a new event.
+    resumed: RefCell<Vec<Transport>>,
+    /// The read buffer, lent to one read at a time.
+    read_buffer: RefCell<Vec<u8>>,
+}
+
+/// The event loop. Mirrors `twisted.internet.reactor`.
+///
+/// A clonable handle: clones drive the same loop. Everything runs on the
+/// thread that created it; there are no threads anywhere.
+#[derive(Clone)]
+pub struct Reactor {
+    pub(crate) inner: Rc<Inner>,
+}
+
+impl Reactor {
+    /// A reactor on the real clock.
+    pub fn new() -> io::Result<Reactor> {
+        Reactor::with_clock(Rc::new(RealClock::new()))
+    }
+
+    /// A reactor on the given clock: tests pass a [`ManualClock`].
+    pub fn with_clock(clock: Rc<dyn Clock>) -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        Ok(Reactor {
+            inner: Rc::new(Inner {
+                poll: RefCell::new(poll),
+                registry,
+                events: RefCell::new(Events::with_capacity(1024)),
+                sources: RefCell::new(Slab::new()),
+                next_generation: Cell::new(0),
+                timers: timer::Timers::new(clock),
+                running: Cell::new(false),
+                dirty: RefCell::new(Vec::new()),
+                resumed: RefCell::new(Vec::new()),
+                read_buffer: RefCell::new(vec![0; READ_CHUNK]),
+            }),
+        })
+    }
+
+    /// The current time on the reactor's clock. Mirrors `reactor.seconds`.
+    pub fn now(&self) -> Duration {
+        self.inner.timers.clock.now()
+    }
+
+    /// Runs `callback` once, `delay` from now, on the loop.
+    ///
+    /// Mirrors `reactor.callLater`. Calls due at the same time run in the
+    /// order they were scheduled. The returned handle cancels or moves it.
+    pub fn call_later(&self, delay: Duration, callback: impl FnOnce() + 'static) -> DelayedCall {
+        self.inner.timers.call_later(delay, Box::new(callback))
+    }
+
+    /// The number of pending delayed calls.
+    pub fn pending_calls(&self) -> usize {
+        self.inner.timers.pending()
+    }
+
+    /// Runs the delayed calls that are due, then flushes what they wrote;
+    /// returns how many ran. With a [`ManualClock`], tests call this after
+    /// `advance` (together, Twisted's `task.Clock.advance`).
+    pub fn run_due_timers(&self) -> usize {
+        let ran = self.inner.timers.run_due();
+        self.flush_dirty();
+        ran
+    }
+
+    /// Runs the loop until [`stop`](Reactor::stop), then closes every
+    /// connection (flushing what it can) and returns. Mirrors `reactor.run`.
+    pub fn run(&self) -> io::Result<()> {
+        self.inner.running.set(true);
+        while self.inner.running.get() {
+            self.iterate(None)?;
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    /// Makes [`run`](Reactor::run) return after the current turn.
+    /// Mirrors `reactor.stop`.
+    pub fn stop(&self) {
+        self.inner.running.set(false);
+    }
+
+    /// Whether the loop is running (between `run` and `stop`).
+    pub fn running(&self) -> bool {
+        self.inner.running.get()
+    }
+
+    /// One turn of the loop: due timers, then a poll that waits at most until
+    /// the next timer (and at most `max_wait`, if given), then dispatch and
+    /// flush. Mirrors `reactor.iterate`.
+    pub fn iterate(&self, max_wait: Option<Duration>) -> io::Result<()> {
+        self.run_due_timers();
+        self.read_resumed();
+        if !self.inner.running.get() && max_wait.is_none() {
+            return Ok(());
+        }
+        let now = self.now();
+        let until_timer = self
+            .inner
+            .timers
+            .next_deadline()
+            .map(|deadline| deadline.saturating_sub(now));
+        let timeout = match (until_timer, max_wait) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut events = self.inner.events.borrow_mut();
+        match self.inner.poll.borrow_mut().poll(&mut events, timeout) {
+            Ok(()) => {}
+            // A signal interrupted the wait: an empty wake-up.
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(error) => return Err(error),
+        }
+        let ready: Vec<(Token, bool, bool)> = events
+            .iter()
+            .map(|event| {
+                (
+                    event.token(),
+                    event.is_readable() || event.is_read_closed() || event.is_error(),
+                    event.is_writable() || event.is_write_closed(),
+                )
+            })
+            .collect();
+        drop(events);
+        for (token, readable, writable) in ready {
+            self.dispatch(token, readable, writable);
+        }
+        self.flush_dirty();
+        Ok(())
+    }
+
+    /// Stops the loop on SIGINT or SIGTERM. Mirrors the signal handlers
+    /// `reactor.run` installs: the signal is noted by a handler, then acted
+    /// on from the loop, where it is safe to do anything.
+    pub fn install_signal_handlers(&self) -> io::Result<()> {
+        let mut signals = signal_hook_mio::v1_0::Signals::new([
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+        ])?;
+        let mut sources = self.inner.sources.borrow_mut();
+        let (key, generation) = self.vacant(&sources)?;
+        self.inner.registry.register(
+            &mut signals,
+            make_token(key, generation, Sub::Main),
+            Interest::READABLE,
+        )?;
+        sources.insert(Entry {
+            generation,
+            source: Source::Signals(signals),
+        });
+        Ok(())
+    }
+
+    /// The next slot's key and a fresh generation for it.
+    fn vacant(&self, sources: &Slab<Entry>) -> io::Result<(usize, u32)> {
+        let key = sources.vacant_key();
+        if key > MAX_KEY {
+            return Err(io::Error::other("too many sources"));
+        }
+        let generation = self.inner.next_generation.get();
+        self.inner.next_generation.set(generation.wrapping_add(1));
+        Ok((key, generation))
+    }
+
+    /// Adds a connection whose sink `open` builds (registering it under the
+    /// tokens it is given), then calls `connection_made`.
+    pub(crate) fn add_connection(
+        &self,
+        protocol: Rc<RefCell<dyn Protocol>>,
+        open: impl FnOnce(
+            &Registry,
+            &dyn Fn(Sub) -> Token,
+        ) -> io::Result<(Sink, Option<std::net::SocketAddr>)>,
+    ) -> io::Result<Transport> {
+        let mut sources = self.inner.sources.borrow_mut();
+        let (key, generation) = self.vacant(&sources)?;
+        let (sink, peer) = open(&self.inner.registry, &|sub| {
+            make_token(key, generation, sub)
+        })?;
+        let scheduled_input =
+            matches!(&sink, Sink::Stdio(fds) if fds.input == InputMode::Scheduled);
+        let transport = Transport::new(sink, Rc::downgrade(&self.inner), peer);
+        transport.state.borrow_mut().token = Some(make_token(key, generation, Sub::Main));
+        sources.insert(Entry {
+            generation,
+            source: Source::Connection(Connection {
+                protocol: protocol.clone(),
+                transport: transport.clone(),
+            }),
+        });
+        drop(sources);
+        if scheduled_input {
+            self.schedule_input_read(&transport);
+        }
+        protocol.borrow_mut().connection_made(transport.clone());
+        Ok(transport)
+    }
+
+    /// The source a token names, if it is still the one the token was made for.
+    fn lookup<T>(&self, token: Token, f: impl FnOnce(&mut Source, Sub) -> T) -> Option<T> {
+        let (key, generation, sub) = split_token(token);
+        let mut sources = self.inner.sources.borrow_mut();
+        match (sources.get_mut(key), sub) {
+            (Some(entry), Some(sub)) if entry.generation == generation => {
+                Some(f(&mut entry.source, sub))
+            }
+            _ => None,
+        }
+    }
+
+    fn dispatch(&self, token: Token, readable: bool, writable: bool) {
+        enum Action {
+            Connection(Rc<RefCell<dyn Protocol>>, Transport, Sub),
+            Listener,
+            Connecting,
+            Signals,
+        }
+        let action = self.lookup(token, |source, sub| match source {
+            Source::Connection(connection) => Action::Connection(
+                connection.protocol.clone(),
+                connection.transport.clone(),
+                sub,
+            ),
+            Source::Listener(_) => Action::Listener,
+            Source::Connecting(_) => Action::Connecting,
+            Source::Signals(signals) => {
+                for signal in signals.pending() {
+                    debug!("signal {signal}: stopping");
+                }
+                Action::Signals
+            }
+        });
+        match action {
+            None => debug!("event for a source that is gone ({token:?}): ignored"),
+            Some(Action::Connection(protocol, transport, sub)) => {
+                if writable || sub != Sub::Main {
+                    self.flush_transport(&transport);
+                }
+                if readable && sub == Sub::Main {
+                    self.read_connection(&protocol, &transport);
+                }
+            }
+            Some(Action::Listener) => self.accept_ready(token),
+            Some(Action::Connecting) => self.connect_ready(token),
+            Some(Action::Signals) => self.stop(),
+        }
+    }
+
+    /// Reads until the source would block, delivering each chunk.
+    /// Edge-triggered polling reports readiness once: stopping early would
+    /// leave data unread until the peer sends more.
+    fn read_connection(&self, protocol: &Rc<RefCell<dyn Protocol>>, transport: &Transport) {
+        let mut buffer = std::mem::take(&mut *self.inner.read_buffer.borrow_mut());
+        loop {
+            if !transport.state.borrow().wants_read() {
+                break;
+            }
+            let result = transport.state.borrow_mut().read(&mut buffer);
+            match result {
+                Ok(0) => {
+                    self.end_of_input(protocol, transport);
+                    break;
+                }
+                Ok(amount) => deliver(protocol, &buffer[..amount]),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    self.close(transport, ConnectionLost::Error(error));
+                    break;
+                }
+            }
+        }
+        *self.inner.read_buffer.borrow_mut() = buffer;
+    }
+
+    fn end_of_input(&self, protocol: &Rc<RefCell<dyn Protocol>>, transport: &Transport) {
+        transport.state.borrow_mut().read_closed = true;
+        let after = match protocol.try_borrow_mut() {
+            Ok(mut protocol) => protocol.read_connection_lost(),
+            Err(_) => AfterEof::Close,
+        };
+        if after == AfterEof::Close {
+            transport.lose_connection();
+        }
+    }
+
+    /// Standard input that epoll refuses: read one chunk per loop turn.
+    fn schedule_input_read(&self, transport: &Transport) {
+        let reactor = Rc::downgrade(&self.inner);
+        let target = transport.clone();
+        let reader = self.call_later(Duration::ZERO, move || {
+            if let Some(inner) = reactor.upgrade() {
+                Reactor { inner }.read_input_chunk(&target);
+            }
+        });
+        if let Sink::Stdio(fds) = &mut transport.state.borrow_mut().sink {
+            fds.reader = Some(reader);
+        }
+    }
+
+    fn read_input_chunk(&self, transport: &Transport) {
+        let Some(token) = transport.state.borrow().token else {
+            return;
+        };
+        let Some(protocol) = self
+            .lookup(token, |source, _| match source {
+                Source::Connection(connection) => Some(connection.protocol.clone()),
+                _ => None,
+            })
+            .flatten()
+        else {
+            return;
+        };
+        if !transport.state.borrow().wants_read() {
+            // Paused: `resume_producing` reads again.
+            return;
+        }
+        let mut buffer = std::mem::take(&mut *self.inner.read_buffer.borrow_mut());
+        let result = transport.state.borrow_mut().read(&mut buffer);
+        match result {
+            Ok(0) => self.end_of_input(&protocol, transport),
+            Ok(amount) => {
+                deliver(&protocol, &buffer[..amount]);
+                self.schedule_input_read(transport);
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {
+                self.schedule_input_read(transport)
+            }
+            Err(error) => self.close(transport, ConnectionLost::Error(error)),
+        }
+        *self.inner.read_buffer.borrow_mut() = buffer;
+    }
+
+    /// Reads transports whose reading was resumed since the last turn.
+    fn read_resumed(&self) {
+        let resumed = std::mem::take(&mut *self.inner.resumed.borrow_mut());
+        for transport in resumed {
+            let Some(token) = transport.state.borrow().token else {
+                continue;
+            };
+            let Some(protocol) = self
+                .lookup(token, |source, _| match source {
+                    Source::Connection(connection) => Some(connection.protocol.clone()),
+                    _ => None,
+                })
+                .flatten()
+            else {
+                continue;
+            };
+            let scheduled = matches!(&transport.state.borrow().sink,
+                Sink::Stdio(fds) if fds.input == InputMode::Scheduled);
+            if scheduled {
+                self.schedule_input_read(&transport);
+            } else {
+                self.read_connection(&protocol, &transport);
+            }
+        }
+        self.flush_dirty();
+    }
+
+    /// Flushes every transport that was written to, closing those that asked
+    /// to close once drained. Repeats until no protocol writes any more
+    /// (a `connection_lost` may write to other connections).
+    pub(crate) fn flush_dirty(&self) {
+        loop {
+            let dirty = std::mem::take(&mut *self.inner.dirty.borrow_mut());
+            if dirty.is_empty() {
+                return;
+            }
+            for transport in dirty {
+                transport.state.borrow_mut().flush_queued = false;
+                self.flush_transport(&transport);
+            }
+        }
+    }
+
+    fn flush_transport(&self, transport: &Transport) {
+        let (flushed, disconnecting, aborting, closed) = {
+            let mut state = transport.state.borrow_mut();
+            if state.closed {
+                return;
+            }
+            let flushed = if state.aborting {
+                Flushed::Drained
+            } else {
+                state.flush()
+            };
+            (flushed, state.disconnecting, state.aborting, state.closed)
+        };
+        if closed {
+            return;
+        }
+        match flushed {
+            Flushed::Failed(error) => self.close(transport, ConnectionLost::Error(error)),
+            _ if aborting => self.close(transport, ConnectionLost::Aborted),
+            Flushed::Drained if disconnecting => self.close(transport, ConnectionLost::Done),
+            Flushed::Drained => {}
+            Flushed::Blocked(channel) => self.wait_writable(transport, channel),
+        }
+    }
+
+    /// The output would block: the next writable event flushes again. Only
+    /// standard I/O on a descriptor epoll refused needs a timer for that.
+    fn wait_writable(&self, transport: &Transport, channel: Channel) {
+        let polled = match &transport.state.borrow().sink {
+            Sink::Stdio(fds) => fds.output_polled[(channel == Channel::Err) as usize],
+            _ => true,
+        };
+        if !polled {
+            let target = transport.clone();
+            self.call_later(Duration::from_millis(10), move || {
+                target.request_flush_now()
+            });
+        }
+    }
+
+    /// Closes the connection of `transport` and tells its protocol why.
+    pub(crate) fn close(&self, transport: &Transport, reason: ConnectionLost) {
+        let protocol = {
+            let mut state = transport.state.borrow_mut();
+            if state.closed {
+                return;
+            }
+            state.closed = true;
+            state.output.clear();
+            match &mut state.sink {
+                Sink::Tcp(stream) => {
+                    let _ = self.inner.registry.deregister(stream);
+                }
+                Sink::Stdio(fds) => fds.release(&self.inner.registry),
+                Sink::Memory => {}
+            }
+            // Drop the socket now: the descriptor closes with it.
+            state.sink = Sink::Memory;
+            let token = state.token.take();
+            drop(state);
+            token.and_then(|token| self.remove(token))
+        };
+        if let Some(Source::Connection(connection)) = protocol {
+            match connection.protocol.try_borrow_mut() {
+                Ok(mut protocol) => protocol.connection_lost(reason),
+                Err(_) => warn!("connection lost while its protocol was busy: {reason}"),
+            }
+        }
+    }
+
+    /// Removes the source a token names (if it is still that source).
+    pub(crate) fn remove(&self, token: Token) -> Option<Source> {
+        let (key, generation, _) = split_token(token);
+        let mut sources = self.inner.sources.borrow_mut();
+        match sources.get(key) {
+            Some(entry) if entry.generation == generation => Some(sources.remove(key).source),
+            _ => None,
+        }
+    }
+
+    /// After `run`: closes every connection, flushing standard output
+    /// completely and sockets as far as they take without blocking.
+    fn shutdown(&self) {
+        self.flush_dirty();
+        let transports: Vec<Transport> = self
+            .inner
+            .sources
+            .borrow()
+            .iter()
+            .filter_map(|(_, entry)| match &entry.source {
+                Source::Connection(connection) => Some(connection.transport.clone()),
+                _ => None,
+            })
+            .collect();
+        for transport in transports {
+            {
+                let mut state = transport.state.borrow_mut();
+                let state = &mut *state;
+                if let Sink::Stdio(fds) = &mut state.sink {
+                    fds.release(&self.inner.registry);
+                    while let Some((channel, data)) = state.output.front() {
+                        let amount = data.len();
+                        if let Err(error) = fds.write_all_blocking(channel, data) {
+                            debug!("standard output lost at exit: {error}");
+                            break;
+                        }
+                        state.output.consume(amount);
+                    }
+                }
+            }
+            self.flush_transport(&transport);
+            self.close(&transport, ConnectionLost::Shutdown);
+        }
+        let rest: Vec<Entry> = self.inner.sources.borrow_mut().drain().collect();
+        drop(rest);
+    }
+}
+
+impl Transport {
+    /// Queues a flush from a timer (standard output on a descriptor epoll refused).
+    fn request_flush_now(&self) {
+        let reactor = self.state.borrow().reactor.upgrade();
+        if let Some(inner) = reactor {
+            Reactor { inner }.flush_transport(self);
+        }
+    }
+}
+
+impl Inner {
+    /// Reads a transport again on the next turn (after `resume_producing`).
+    pub(crate) fn resume_reading(&self, transport: &Transport) {
+        self.resumed.borrow_mut().push(transport.clone());
+    }
+}
+
+/// Calls `data_received`, unless the protocol is somehow already busy
+/// (which would be a bug: log it rather than panic on input).
+fn deliver(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) {
+    match protocol.try_borrow_mut() {
+        Ok(mut protocol) => protocol.data_received(data),
+        Err(_) => warn!("data for a protocol that is busy: dropped"),
+    }
+}

@@ -1,0 +1,379 @@
+//! The write side of a connection: a buffer that never blocks.
+//!
+//! `write` only appends to the buffer and asks the reactor to flush it; the
+//! reactor writes as much as the operating system takes, then waits for the
+//! descriptor to become writable again. So a slow reader never blocks the
+//! loop, and nothing written is lost while the connection lives.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::rc::{Rc, Weak};
+
+use mio::net::TcpStream;
+
+use super::Inner;
+use super::stdio::StdioFds;
+
+/// Which output of a connection a write goes to.
+///
+/// A TCP connection has one output; standard I/O has two (stdout, stderr)
+/// that share one ordered buffer, so `2>&1` shows them in the order written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The main output: the socket, or stdout.
+    Out,
+    /// The error output: stderr for standard I/O (the socket for TCP).
+    Err,
+}
+
+/// A run of bytes for one channel, partly sent.
+struct Segment {
+    channel: Channel,
+    data: Vec<u8>,
+    /// How much of `data` the operating system has taken.
+    sent: usize,
+}
+
+/// Output waiting to be written, in write order.
+#[derive(Default)]
+pub(crate) struct OutputBuffer {
+    /// Consecutive writes to one channel share a segment.
+    segments: VecDeque<Segment>,
+    /// Unsent bytes in all segments (kept to answer `len` in O(1)).
+    len: usize,
+    /// A drained segment's allocation, reused for the next one.
+    spare: Vec<u8>,
+}
+
+impl OutputBuffer {
+    fn push(&mut self, channel: Channel, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.len += data.len();
+        if let Some(last) = self.segments.back_mut()
+            && last.channel == channel
+        {
+            last.data.extend_from_slice(data);
+            return;
+        }
+        let mut buffer = std::mem::take(&mut self.spare);
+        buffer.extend_from_slice(data);
+        self.segments.push_back(Segment {
+            channel,
+            data: buffer,
+            sent: 0,
+        });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn front(&self) -> Option<(Channel, &[u8])> {
+        self.segments
+            .front()
+            .map(|segment| (segment.channel, &segment.data[segment.sent..]))
+    }
+
+    pub(crate) fn consume(&mut self, amount: usize) {
+        let Some(front) = self.segments.front_mut() else {
+            return;
+        };
+        front.sent += amount;
+        self.len -= amount;
+        if front.sent == front.data.len()
+            && let Some(mut drained) = self.segments.pop_front()
+        {
+            drained.data.clear();
+            // Keep a modest allocation for reuse; let a huge one go.
+            if drained.data.capacity() <= 1 << 20 {
+                self.spare = drained.data;
+            }
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.segments.clear();
+        self.len = 0;
+    }
+
+    /// Every unsent byte of `channel`, in order.
+    fn collect(&self, channel: Option<Channel>) -> Vec<u8> {
+        let mut all = Vec::new();
+        for segment in &self.segments {
+            if channel.is_none_or(|c| c == segment.channel) {
+                all.extend_from_slice(&segment.data[segment.sent..]);
+            }
+        }
+        all
+    }
+}
+
+/// Where a transport's bytes go.
+pub(crate) enum Sink {
+    /// Nowhere: an in-memory transport for tests keeps everything written.
+    Memory,
+    /// A TCP connection.
+    Tcp(TcpStream),
+    /// The process's standard input and outputs.
+    Stdio(StdioFds),
+}
+
+/// How a flush ended.
+pub(crate) enum Flushed {
+    /// Everything was written.
+    Drained,
+    /// The operating system took no more; wait until `Channel` is writable.
+    Blocked(Channel),
+    /// Writing failed; the connection is unusable.
+    Failed(io::Error),
+}
+
+/// A transport's state, shared by the protocol's handle and the reactor.
+pub(crate) struct TransportState {
+    pub(crate) sink: Sink,
+    pub(crate) output: OutputBuffer,
+    /// `lose_connection` was called: close once the output drains.
+    pub(crate) disconnecting: bool,
+    /// `abort_connection` was called: close at once, dropping the output.
+    pub(crate) aborting: bool,
+    /// The connection is closed; writes are dropped.
+    pub(crate) closed: bool,
+    /// The peer reached end of input (we keep writing if the protocol asked to).
+    pub(crate) read_closed: bool,
+    /// Reading is paused (backpressure); see `pause_producing`.
+    pub(crate) paused: bool,
+    /// Already in the reactor's list of transports to flush.
+    pub(crate) flush_queued: bool,
+    /// The reactor to ask for a flush; empty for in-memory transports.
+    pub(crate) reactor: Weak<Inner>,
+    /// The remote address (TCP only).
+    pub(crate) peer: Option<SocketAddr>,
+    /// The reactor's token for this connection, once registered.
+    pub(crate) token: Option<mio::Token>,
+}
+
+impl TransportState {
+    /// Writes buffered output until it is drained or the OS would block.
+    pub(crate) fn flush(&mut self) -> Flushed {
+        loop {
+            let Some((channel, data)) = self.output.front() else {
+                return Flushed::Drained;
+            };
+            let written = match &mut self.sink {
+                // Nothing consumes an in-memory transport's output: tests read it.
+                Sink::Memory => return Flushed::Drained,
+                Sink::Tcp(stream) => stream.write(data),
+                Sink::Stdio(fds) => fds.write(channel, data),
+            };
+            match written {
+                Ok(0) => return Flushed::Failed(io::ErrorKind::WriteZero.into()),
+                Ok(amount) => self.output.consume(amount),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    return Flushed::Blocked(channel);
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Flushed::Failed(error),
+            }
+        }
+    }
+
+    /// Reads what is available into `buffer`.
+    pub(crate) fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        match &mut self.sink {
+            Sink::Memory => Ok(0),
+            Sink::Tcp(stream) => stream.read(buffer),
+            Sink::Stdio(fds) => fds.read(buffer),
+        }
+    }
+
+    /// Whether the reactor should read from this transport now.
+    pub(crate) fn wants_read(&self) -> bool {
+        !(self.closed || self.disconnecting || self.aborting || self.read_closed || self.paused)
+    }
+}
+
+/// The handle a protocol writes through.
+///
+/// Mirrors `twisted.internet.interfaces.ITransport`: [`write`](Transport::write)
+/// never blocks and never loses data; [`lose_connection`](Transport::lose_connection)
+/// closes after the buffer drains. Clones refer to the same connection.
+#[derive(Clone)]
+pub struct Transport {
+    /// Shared with the reactor, which flushes and closes it.
+    pub(crate) state: Rc<RefCell<TransportState>>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.borrow();
+        f.debug_struct("Transport")
+            .field("buffered", &state.output.len())
+            .field("disconnecting", &state.disconnecting)
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(sink: Sink, reactor: Weak<Inner>, peer: Option<SocketAddr>) -> Transport {
+        Transport {
+            state: Rc::new(RefCell::new(TransportState {
+                sink,
+                output: OutputBuffer::default(),
+                disconnecting: false,
+                aborting: false,
+                closed: false,
+                read_closed: false,
+                paused: false,
+                flush_queued: false,
+                reactor,
+                peer,
+                token: None,
+            })),
+        }
+    }
+
+    /// An in-memory transport that keeps everything written, for tests.
+    ///
+    /// Mirrors `twisted.internet.testing.StringTransport`: read what a
+    /// protocol wrote with [`written`](Transport::written).
+    pub fn memory() -> Transport {
+        Transport::new(Sink::Memory, Weak::new(), None)
+    }
+
+    /// Queues `data` for the main output. Mirrors `ITransport.write`.
+    ///
+    /// Never blocks. Dropped once the connection is closing or closed.
+    pub fn write(&self, data: &[u8]) {
+        self.write_to(Channel::Out, data);
+    }
+
+    /// Queues `data` for the error output: stderr on standard I/O, ordered
+    /// with stdout. On TCP it is the same as [`write`](Transport::write).
+    pub fn write_err(&self, data: &[u8]) {
+        self.write_to(Channel::Err, data);
+    }
+
+    /// Queues `data` for `channel`.
+    pub fn write_to(&self, channel: Channel, data: &[u8]) {
+        let mut state = self.state.borrow_mut();
+        if state.closed || state.disconnecting || state.aborting {
+            return;
+        }
+        let channel = match state.sink {
+            Sink::Stdio(_) | Sink::Memory => channel,
+            Sink::Tcp(_) => Channel::Out,
+        };
+        state.output.push(channel, data);
+        drop(state);
+        self.request_flush();
+    }
+
+    /// Closes the connection once everything written has been sent.
+    /// Mirrors `ITransport.loseConnection`. Reading stops at once.
+    pub fn lose_connection(&self) {
+        let mut state = self.state.borrow_mut();
+        if state.closed || state.disconnecting {
+            return;
+        }
+        state.disconnecting = true;
+        drop(state);
+        self.request_flush();
+    }
+
+    /// Closes the connection now, discarding unsent output.
+    /// Mirrors `ITCPTransport.abortConnection`.
+    pub fn abort_connection(&self) {
+        let mut state = self.state.borrow_mut();
+        if state.closed || state.aborting {
+            return;
+        }
+        state.aborting = true;
+        state.output.clear();
+        drop(state);
+        self.request_flush();
+    }
+
+    /// Whether the connection is closing or closed: no more input will be delivered.
+    /// Mirrors Twisted's `transport.disconnecting`.
+    pub fn disconnecting(&self) -> bool {
+        let state = self.state.borrow();
+        state.disconnecting || state.aborting || state.closed
+    }
+
+    /// Whether the connection has closed (after `connection_lost`).
+    pub fn closed(&self) -> bool {
+        self.state.borrow().closed
+    }
+
+    /// Bytes written but not yet taken by the operating system.
+    pub fn buffered(&self) -> usize {
+        self.state.borrow().output.len()
+    }
+
+    /// The remote address of a TCP connection. Mirrors `ITransport.getPeer`.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.state.borrow().peer
+    }
+
+    /// Stops delivering input until [`resume_producing`](Transport::resume_producing).
+    /// Mirrors `IProducer.pauseProducing` on a connection (backpressure).
+    pub fn pause_producing(&self) {
+        self.state.borrow_mut().paused = true;
+    }
+
+    /// Delivers input again after [`pause_producing`](Transport::pause_producing).
+    /// Mirrors `IPushProducer.resumeProducing`.
+    pub fn resume_producing(&self) {
+        let mut state = self.state.borrow_mut();
+        if !state.paused {
+            return;
+        }
+        state.paused = false;
+        drop(state);
+        // Edge-triggered polling will not report data that arrived while
+        // paused: ask the reactor to read now.
+        if let Some(reactor) = self.state.borrow().reactor.upgrade() {
+            reactor.resume_reading(self);
+        }
+    }
+
+    /// Whether reading is paused.
+    pub fn paused(&self) -> bool {
+        self.state.borrow().paused
+    }
+
+    /// What was written to `channel` and not yet sent. On an in-memory
+    /// transport, that is everything written (like `StringTransport.value`).
+    pub fn written(&self, channel: Channel) -> Vec<u8> {
+        self.state.borrow().output.collect(Some(channel))
+    }
+
+    /// Everything written and not yet sent, both channels in write order.
+    pub fn written_all(&self) -> Vec<u8> {
+        self.state.borrow().output.collect(None)
+    }
+
+    /// Forgets what an in-memory transport holds (like `StringTransport.clear`).
+    pub fn clear(&self) {
+        self.state.borrow_mut().output.clear();
+    }
+
+    fn request_flush(&self) {
+        let mut state = self.state.borrow_mut();
+        if state.flush_queued {
+            return;
+        }
+        let Some(reactor) = state.reactor.upgrade() else {
+            return;
+        };
+        state.flush_queued = true;
+        drop(state);
+        reactor.dirty.borrow_mut().push(self.clone());
+    }
+}
