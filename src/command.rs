@@ -100,6 +100,23 @@ pub enum UserError {
     Usage(Verb),
     /// The queue refused the command.
     Engine(EngineError),
+    /// A wire message that is not a JSON object with a string `command`.
+    InvalidRequest,
+    /// A wire message longer than the limit; the server closes the connection.
+    MessageTooLong,
+    /// The server already has its maximum number of clients.
+    ServerFull(u32),
+    /// The client could not reach the server.
+    CannotConnect {
+        /// The address tried.
+        addr: String,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// The server closed the connection or it broke.
+    ServerGone,
+    /// The server sent something that is not a reply.
+    InvalidReply,
 }
 
 impl From<EngineError> for UserError {
@@ -159,7 +176,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
 
 /// How an unknown word is echoed in an error: invalid UTF-8 replaced, and
 /// cut after 64 bytes (with `…`) so one error stays one short line.
-fn shown_word(word: &[u8]) -> String {
+pub fn shown_word(word: &[u8]) -> String {
     let text = String::from_utf8_lossy(word);
     if text.len() <= MAX_ID_BYTES {
         return text.into_owned();

@@ -8,3 +8,4 @@ pub mod engine;
 pub mod messages;
 pub mod modes;
 pub mod reactor;
+pub mod wire;

@@ -30,14 +30,15 @@ fn main() -> ExitCode {
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let result = match cli.mode {
-        None => modes::standalone::run(&cli.standalone),
-        Some(Mode::Standalone(options)) => modes::standalone::run(&options),
-        Some(Mode::Server(_)) | Some(Mode::Client(_)) => {
-            Err(std::io::Error::other("this mode is not built yet"))
+        None => modes::standalone::run(&cli.standalone).map(|()| ExitCode::SUCCESS),
+        Some(Mode::Standalone(options)) => {
+            modes::standalone::run(&options).map(|()| ExitCode::SUCCESS)
         }
+        Some(Mode::Server(options)) => modes::server::run(&options).map(|()| ExitCode::SUCCESS),
+        Some(Mode::Client(options)) => modes::client::run(&options),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("callcenter: {error}");
             ExitCode::FAILURE

@@ -47,6 +47,21 @@ pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
         UserError::Engine(EngineError::NotRinging(op)) => {
             write!(out, "Operator {op} has no ringing call")
         }
+        UserError::InvalidRequest => write!(
+            out,
+            "Invalid request: expected {{\"command\": \"<command>\", \"id\": \"<id>\"}}"
+        ),
+        UserError::MessageTooLong => write!(
+            out,
+            "Message too long (over {} bytes): closing the connection",
+            crate::wire::MAX_MESSAGE
+        ),
+        UserError::ServerFull(max) => write!(out, "Server full ({max} clients): try again later"),
+        UserError::CannotConnect { addr, reason } => {
+            write!(out, "Cannot connect to {addr}: {reason}")
+        }
+        UserError::ServerGone => write!(out, "Connection to the server lost"),
+        UserError::InvalidReply => write!(out, "Invalid reply from the server"),
     }
 }
 

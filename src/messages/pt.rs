@@ -47,6 +47,23 @@ pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
         UserError::Engine(EngineError::NotRinging(op)) => {
             write!(out, "Operador {op} não tem chamada tocando")
         }
+        UserError::InvalidRequest => write!(
+            out,
+            "Requisição inválida: esperado {{\"command\": \"<comando>\", \"id\": \"<id>\"}}"
+        ),
+        UserError::MessageTooLong => write!(
+            out,
+            "Mensagem longa demais (mais de {} bytes): fechando a conexão",
+            crate::wire::MAX_MESSAGE
+        ),
+        UserError::ServerFull(max) => {
+            write!(out, "Servidor cheio ({max} clientes): tente mais tarde")
+        }
+        UserError::CannotConnect { addr, reason } => {
+            write!(out, "Não foi possível conectar a {addr}: {reason}")
+        }
+        UserError::ServerGone => write!(out, "Conexão com o servidor perdida"),
+        UserError::InvalidReply => write!(out, "Resposta inválida do servidor"),
     }
 }
 

@@ -26,6 +26,18 @@ pub const PROMPT: &str = "(callcenter) ";
 /// Longest command line accepted; longer ones get an error and are skipped.
 pub const MAX_LINE: usize = 64 * 1024;
 
+/// The error for a command line over [`MAX_LINE`], judged by how it
+/// starts: a long id is a usage error, a long unknown word an unknown command.
+pub fn overlong_line_error(line: &[u8]) -> UserError {
+    match parse_line(&line[..line.len().min(MAX_LINE)]) {
+        Err(error) => error,
+        Ok(Some(Command::Queue(verb, _))) => UserError::Usage(verb),
+        Ok(Some(Command::Help(_))) => UserError::Usage(crate::command::Verb::Help),
+        Ok(Some(Command::Exit)) => UserError::Usage(crate::command::Verb::Exit),
+        Ok(None) => UserError::UnknownCommand(String::new()),
+    }
+}
+
 /// The interactive interpreter: Python's `cmd.Cmd` as a line handler.
 pub struct Repl {
     service: Rc<RefCell<QueueService>>,
@@ -122,14 +134,7 @@ impl LineHandler for Repl {
     }
 
     fn line_length_exceeded(&mut self, line: &[u8]) -> Overflow {
-        // Judge the line by what it starts with: a long id is a usage error,
-        // a long unknown word an unknown command.
-        let error = match parse_line(&line[..line.len().min(MAX_LINE)]) {
-            Err(error) => error,
-            Ok(Some(Command::Queue(verb, _))) => UserError::Usage(verb),
-            Ok(_) => UserError::UnknownCommand(String::new()),
-        };
-        self.report(&error);
+        self.report(&overlong_line_error(line));
         Overflow::Discard
     }
 

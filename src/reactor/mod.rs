@@ -43,7 +43,7 @@ pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
 pub use stdio::{standard_io, stdin_is_terminal};
 pub use tcp::{ClientFactory, Listener};
 pub use timer::{DelayedCall, TimerError};
-pub use transport::{Channel, Transport};
+pub use transport::{BufferLimits, Channel, Transport};
 
 use stdio::InputMode;
 use tcp::{ConnectingState, ListenerState};
@@ -508,6 +508,9 @@ impl Reactor {
             } else {
                 state.flush()
             };
+            if state.unthrottle() {
+                self.inner.resumed.borrow_mut().push(transport.clone());
+            }
             (flushed, state.disconnecting, state.aborting, state.closed)
         };
         if closed {

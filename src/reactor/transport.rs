@@ -145,8 +145,12 @@ pub(crate) struct TransportState {
     pub(crate) closed: bool,
     /// The peer reached end of input (we keep writing if the protocol asked to).
     pub(crate) read_closed: bool,
-    /// Reading is paused (backpressure); see `pause_producing`.
+    /// Reading is paused by the protocol; see `pause_producing`.
     pub(crate) paused: bool,
+    /// Reading is paused because the output passed the high-water mark.
+    pub(crate) throttled: bool,
+    /// Output bounds, if set; see `set_buffer_limits`.
+    pub(crate) limits: Option<BufferLimits>,
     /// Already in the reactor's list of transports to flush.
     pub(crate) flush_queued: bool,
     /// The reactor to ask for a flush; empty for in-memory transports.
@@ -193,8 +197,41 @@ impl TransportState {
 
     /// Whether the reactor should read from this transport now.
     pub(crate) fn wants_read(&self) -> bool {
-        !(self.closed || self.disconnecting || self.aborting || self.read_closed || self.paused)
+        !(self.closed
+            || self.disconnecting
+            || self.aborting
+            || self.read_closed
+            || self.paused
+            || self.throttled)
     }
+
+    /// After a flush: ends a throttle once the output has drained to half
+    /// the high-water mark. Returns whether reading should resume.
+    pub(crate) fn unthrottle(&mut self) -> bool {
+        match self.limits {
+            Some(limits) if self.throttled && self.output.len() <= limits.high_water / 2 => {
+                self.throttled = false;
+                !self.paused
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Bounds on a transport's unsent output (backpressure).
+///
+/// Mirrors Twisted's producer/consumer flow control: past `high_water` bytes
+/// the transport stops reading from its peer (as if `pauseProducing` were
+/// called) so a peer that does not read its replies cannot make us queue
+/// more; reading resumes when the output drains to half of it. Past
+/// `hard_cap` (output no read can stop, such as broadcast events) the
+/// connection is aborted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// Stop reading from the peer above this many unsent bytes.
+    pub high_water: usize,
+    /// Drop the connection above this many unsent bytes.
+    pub hard_cap: usize,
 }
 
 /// The handle a protocol writes through.
@@ -230,6 +267,8 @@ impl Transport {
                 closed: false,
                 read_closed: false,
                 paused: false,
+                throttled: false,
+                limits: None,
                 flush_queued: false,
                 reactor,
                 peer,
@@ -270,8 +309,29 @@ impl Transport {
             Sink::Tcp(_) => Channel::Out,
         };
         state.output.push(channel, data);
+        if let Some(limits) = state.limits {
+            let buffered = state.output.len();
+            if buffered > limits.hard_cap {
+                log::warn!(
+                    "dropping {:?}: {buffered} bytes unsent (cap {})",
+                    state.peer,
+                    limits.hard_cap
+                );
+                drop(state);
+                self.abort_connection();
+                return;
+            }
+            if buffered > limits.high_water {
+                state.throttled = true;
+            }
+        }
         drop(state);
         self.request_flush();
+    }
+
+    /// Bounds the unsent output; see [`BufferLimits`].
+    pub fn set_buffer_limits(&self, limits: BufferLimits) {
+        self.state.borrow_mut().limits = Some(limits);
     }
 
     /// Closes the connection once everything written has been sent.

@@ -1,0 +1,501 @@
+//! The client/server wire protocol: framing, requests and replies (SPEC §6).
+//!
+//! Sans-I/O: bytes in, frames and values out. Used by the server, the client
+//! and the load generator alike.
+//!
+//! # Framing
+//!
+//! One JSON object per line is the protocol, but some clients (Twisted ones
+//! writing bare `json.dumps(...)`) send objects back to back with no newline,
+//! and then wait for the reply. A line splitter would never see the end of
+//! such a message, so [`Framer`] finds the end of each object itself: it
+//! counts brackets outside strings, and a newline always ends a message (a
+//! raw newline cannot occur inside a valid single-line JSON text), so one
+//! malformed line never swallows the next. Anything that does not start
+//! with `{` or `[` runs to the end of its line and is reported malformed.
+//! Each message (not each line) is limited to [`MAX_MESSAGE`] bytes.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::command::{UserError, Verb, is_valid_id, shown_word};
+
+/// The longest message accepted, in bytes (delimiter excluded).
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// What the framer found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A complete bracketed JSON text (not yet validated).
+    Message(&'a [u8]),
+    /// A line, or the rest of one, that cannot be a JSON object.
+    Malformed,
+    /// A message grew past [`MAX_MESSAGE`]; the framer ignores all further input.
+    TooLong,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between messages: whitespace is skipped.
+    Idle,
+    /// Inside a bracketed message.
+    Json,
+    /// Inside something that is not JSON: skip to the end of the line.
+    Garbage,
+    /// After `TooLong`: the connection is being closed.
+    Dead,
+}
+
+/// Cuts a byte stream into JSON messages; see the module docs.
+///
+/// State persists between chunks, so every byte is examined once however
+/// the input is split (1-byte chunks included).
+#[derive(Debug)]
+pub struct Framer {
+    state: State,
+    /// Bracket depth inside the current message.
+    depth: u32,
+    in_string: bool,
+    /// The previous byte was a backslash inside a string.
+    escaped: bool,
+    /// Bytes of the current message or garbage run so far.
+    length: usize,
+    /// The part of the current message that arrived in earlier chunks.
+    carried: Vec<u8>,
+}
+
+impl Default for Framer {
+    fn default() -> Framer {
+        Framer::new()
+    }
+}
+
+impl Framer {
+    /// A framer between messages.
+    pub fn new() -> Framer {
+        Framer {
+            state: State::Idle,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            length: 0,
+            carried: Vec::new(),
+        }
+    }
+
+    /// Feeds `data`, calling `on_frame` for each frame found, in order.
+    /// `on_frame` returns `false` to stop; the rest of `data` is dropped.
+    pub fn feed(&mut self, data: &[u8], mut on_frame: impl FnMut(Frame<'_>) -> bool) {
+        let mut start = 0;
+        let mut index = 0;
+        while index < data.len() {
+            let byte = data[index];
+            match self.state {
+                State::Dead => return,
+                State::Idle => match byte {
+                    b' ' | b'\t' | b'\r' | b'\n' => {}
+                    b'{' | b'[' => {
+                        self.state = State::Json;
+                        self.depth = 1;
+                        self.in_string = false;
+                        self.escaped = false;
+                        self.length = 1;
+                        start = index;
+                    }
+                    _ => {
+                        self.state = State::Garbage;
+                        self.length = 1;
+                    }
+                },
+                State::Garbage => {
+                    if byte == b'\n' {
+                        self.state = State::Idle;
+                        if !on_frame(Frame::Malformed) {
+                            return;
+                        }
+                    } else {
+                        self.length += 1;
+                        if self.length > MAX_MESSAGE {
+                            self.state = State::Dead;
+                            on_frame(Frame::TooLong);
+                            return;
+                        }
+                    }
+                }
+                State::Json => {
+                    self.length += 1;
+                    let mut complete = false;
+                    if byte == b'\n' {
+                        // A message never spans lines: this one is broken.
+                        self.state = State::Idle;
+                        self.carried.clear();
+                        if !on_frame(Frame::Malformed) {
+                            return;
+                        }
+                        index += 1;
+                        continue;
+                    } else if self.in_string {
+                        if self.escaped {
+                            self.escaped = false;
+                        } else if byte == b'\\' {
+                            self.escaped = true;
+                        } else if byte == b'"' {
+                            self.in_string = false;
+                        }
+                    } else {
+                        match byte {
+                            b'"' => self.in_string = true,
+                            b'{' | b'[' => self.depth += 1,
+                            b'}' | b']' => {
+                                self.depth -= 1;
+                                complete = self.depth == 0;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if complete {
+                        self.state = State::Idle;
+                        let go_on = if self.carried.is_empty() {
+                            on_frame(Frame::Message(&data[start..=index]))
+                        } else {
+                            self.carried.extend_from_slice(&data[..=index]);
+                            let message = std::mem::take(&mut self.carried);
+                            let go_on = on_frame(Frame::Message(&message));
+                            // Keep the allocation for the next split message.
+                            self.carried = message;
+                            self.carried.clear();
+                            go_on
+                        };
+                        if !go_on {
+                            return;
+                        }
+                    } else if self.length > MAX_MESSAGE {
+                        self.state = State::Dead;
+                        self.carried = Vec::new();
+                        on_frame(Frame::TooLong);
+                        return;
+                    }
+                }
+            }
+            index += 1;
+        }
+        if self.state == State::Json {
+            // Keep the unfinished message for the next chunk.
+            let from = if self.carried.is_empty() && self.length <= data.len() {
+                data.len() - self.length
+            } else {
+                0
+            };
+            self.carried.extend_from_slice(&data[from..]);
+        }
+    }
+}
+
+/// A JSON value where a string is expected: kept if it is a string or a
+/// number, otherwise only noted as wrong (without building it).
+enum Field<'a> {
+    Text(Cow<'a, str>),
+    Number(String),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Field<'a>, D::Error> {
+        struct FieldVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
+            type Value = Field<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Field<'a>, E> {
+                Ok(Field::Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Field<'a>, E> {
+                Ok(Field::Text(Cow::Owned(text.to_string())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Field<'a>, E> {
+                Ok(Field::Text(Cow::Owned(text)))
+            }
+            fn visit_u64<E>(self, number: u64) -> Result<Field<'a>, E> {
+                Ok(Field::Number(number.to_string()))
+            }
+            fn visit_i64<E>(self, number: i64) -> Result<Field<'a>, E> {
+                Ok(Field::Number(number.to_string()))
+            }
+            fn visit_f64<E>(self, number: f64) -> Result<Field<'a>, E> {
+                Ok(serde_json::Number::from_f64(number)
+                    .map_or(Field::Other, |n| Field::Number(n.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Field<'a>, E> {
+                Ok(Field::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Field<'a>, E> {
+                Ok(Field::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+        }
+
+        deserializer.deserialize_any(FieldVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A request as it arrives: other fields are ignored.
+#[derive(Deserialize)]
+struct RawRequest<'a> {
+    #[serde(borrow, default)]
+    command: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    id: Option<Field<'a>>,
+}
+
+/// Decodes one request message into a queue command and its id.
+///
+/// Not JSON, not an object, duplicate keys, or no string `command`: invalid
+/// request. A command other than the four queue commands: unknown command.
+/// A missing or invalid `id` (a string or a number is accepted): usage.
+pub fn decode_request(message: &[u8]) -> Result<(Verb, String), UserError> {
+    let raw: RawRequest<'_> =
+        serde_json::from_slice(message).map_err(|_| UserError::InvalidRequest)?;
+    let Some(Field::Text(command)) = raw.command else {
+        return Err(UserError::InvalidRequest);
+    };
+    let verb = Verb::from_wire(&command)
+        .ok_or_else(|| UserError::UnknownCommand(shown_word(command.as_bytes())))?;
+    let id = match raw.id {
+        Some(Field::Text(id)) => id.into_owned(),
+        Some(Field::Number(id)) => id,
+        _ => return Err(UserError::Usage(verb)),
+    };
+    if !is_valid_id(&id) {
+        return Err(UserError::Usage(verb));
+    }
+    Ok((verb, id))
+}
+
+/// Appends the request line for a queue command: `{"command": "call", "id": "1"}\n`.
+pub fn encode_request(out: &mut Vec<u8>, verb: Verb, id: &str) {
+    out.extend_from_slice(b"{\"command\": \"");
+    out.extend_from_slice(verb.word().as_bytes());
+    out.extend_from_slice(b"\", \"id\": ");
+    push_json_string(out, id);
+    out.extend_from_slice(b"}\n");
+}
+
+/// Which kind of reply a response is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// The reply to a command that succeeded.
+    Ok,
+    /// The reply to a command that failed (`"error": true`).
+    Error,
+    /// Messages no command of this connection caused (`"event": true`).
+    Event,
+}
+
+/// Appends one reply line: `{"response": "<text>"}` plus the kind's flag.
+/// `text` is the messages joined by `\n`, without a final newline.
+pub fn encode_reply(out: &mut Vec<u8>, text: &str, kind: ReplyKind) {
+    out.extend_from_slice(b"{\"response\": ");
+    push_json_string(out, text);
+    out.extend_from_slice(match kind {
+        ReplyKind::Ok => b"}\n".as_slice(),
+        ReplyKind::Error => b", \"error\": true}\n",
+        ReplyKind::Event => b", \"event\": true}\n",
+    });
+}
+
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing JSON into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// A reply as the client reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Reply {
+    /// The messages, joined by `\n`.
+    pub response: String,
+    /// The command failed: print to stderr.
+    #[serde(default)]
+    pub error: bool,
+    /// Not a reply: messages caused by a timer, sent to every client.
+    #[serde(default)]
+    pub event: bool,
+}
+
+/// Decodes one reply message.
+pub fn decode_reply(message: &[u8]) -> Option<Reply> {
+    serde_json::from_slice(message).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `chunks` and describes every frame.
+    fn frames(chunks: &[&[u8]]) -> Vec<String> {
+        let mut framer = Framer::new();
+        let mut found = Vec::new();
+        for chunk in chunks {
+            framer.feed(chunk, |frame| {
+                found.push(match frame {
+                    Frame::Message(message) => String::from_utf8_lossy(message).into_owned(),
+                    Frame::Malformed => "<malformed>".to_string(),
+                    Frame::TooLong => "<too long>".to_string(),
+                });
+                true
+            });
+        }
+        found
+    }
+
+    #[test]
+    fn messages_by_line_back_to_back_and_byte_by_byte() {
+        let input = b"{\"a\": \"}\\\"{\"}\r\n{\"b\": [1, {\"c\": 2}]}{\"d\": 3}\n  [4]\n";
+        let expected = [
+            "{\"a\": \"}\\\"{\"}",
+            "{\"b\": [1, {\"c\": 2}]}",
+            "{\"d\": 3}",
+            "[4]",
+        ];
+        assert_eq!(frames(&[input]), expected);
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(frames(&bytes), expected);
+        let (a, b) = input.split_at(20);
+        assert_eq!(frames(&[a, b]), expected);
+    }
+
+    #[test]
+    fn garbage_and_broken_lines_are_malformed_and_the_next_line_works() {
+        assert_eq!(
+            frames(&[b"hello\n{\"x\": 1\n42\n{\"ok\": 1}\n"]),
+            ["<malformed>", "<malformed>", "<malformed>", "{\"ok\": 1}"]
+        );
+        assert_eq!(
+            frames(&[b"{\"x\": 1} trailing\n"]),
+            ["{\"x\": 1}", "<malformed>"]
+        );
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_too_long_and_ends_framing() {
+        let mut long = b"{\"id\": \"".to_vec();
+        long.resize(MAX_MESSAGE + 10, b'x');
+        assert_eq!(frames(&[&long, b"\"}\n{\"a\": 1}\n"]), ["<too long>"]);
+        let bytes: Vec<&[u8]> = long.chunks(1).collect();
+        assert_eq!(frames(&bytes), ["<too long>"]);
+        let garbage = vec![b'x'; MAX_MESSAGE + 1];
+        assert_eq!(frames(&[&garbage]), ["<too long>"]);
+        let mut exact = b"{\"id\": \"".to_vec();
+        exact.resize(MAX_MESSAGE - 2, b'x');
+        exact.extend_from_slice(b"\"}");
+        assert_eq!(frames(&[&exact]).len(), 1);
+        assert_ne!(frames(&[&exact])[0], "<too long>");
+    }
+
+    #[test]
+    fn requests_decode_with_string_or_number_ids_and_extra_fields() {
+        let ok = |text: &str| decode_request(text.as_bytes());
+        assert_eq!(
+            ok(r#"{"command": "call", "id": "1"}"#),
+            Ok((Verb::Call, "1".into()))
+        );
+        assert_eq!(
+            ok(r#"{"command": "answer", "id": "A", "x": [1]}"#),
+            Ok((Verb::Answer, "A".into()))
+        );
+        assert_eq!(
+            ok(r#"{"id": 7, "command": "hangup"}"#),
+            Ok((Verb::Hangup, "7".into()))
+        );
+        assert_eq!(
+            ok(r#"{"command": "reject", "id": "\u00c9"}"#),
+            Ok((Verb::Reject, "É".into()))
+        );
+        assert_eq!(
+            ok(r#"{"command": "call", "id": -2}"#),
+            Ok((Verb::Call, "-2".into()))
+        );
+    }
+
+    #[test]
+    fn bad_requests_get_the_matching_error() {
+        let bad = |text: &str| decode_request(text.as_bytes()).unwrap_err();
+        for text in [
+            "not json",
+            "[1, 2]",
+            "42",
+            "{}",
+            r#"{"command": 1, "id": "1"}"#,
+            r#"{"command": "call", "command": "call", "id": "1"}"#,
+            r#"{"command": "call", "id": "1""#,
+        ] {
+            assert_eq!(bad(text), UserError::InvalidRequest, "{text}");
+        }
+        assert_eq!(
+            bad(r#"{"command": "dance", "id": "1"}"#),
+            UserError::UnknownCommand("dance".into())
+        );
+        assert_eq!(
+            bad(r#"{"command": "help", "id": "1"}"#),
+            UserError::UnknownCommand("help".into())
+        );
+        for text in [
+            r#"{"command": "call"}"#,
+            r#"{"command": "call", "id": ""}"#,
+            r#"{"command": "call", "id": "a b"}"#,
+            r#"{"command": "call", "id": null}"#,
+            r#"{"command": "call", "id": true}"#,
+            r#"{"command": "call", "id": {"x": 1}}"#,
+            r#"{"command": "call", "id": [1]}"#,
+        ] {
+            assert_eq!(bad(text), UserError::Usage(Verb::Call), "{text}");
+        }
+        let long = format!(r#"{{"command": "call", "id": "{}"}}"#, "x".repeat(65));
+        assert_eq!(bad(&long), UserError::Usage(Verb::Call));
+    }
+
+    #[test]
+    fn replies_and_requests_round_trip() {
+        let mut out = Vec::new();
+        encode_reply(
+            &mut out,
+            "Call 1 received\nCall 1 \"ringing\"",
+            ReplyKind::Ok,
+        );
+        encode_reply(&mut out, "Call 9 not found", ReplyKind::Error);
+        encode_reply(&mut out, "Call 1 ignored by operator A", ReplyKind::Event);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "{\"response\": \"Call 1 received\\nCall 1 \\\"ringing\\\"\"}\n\
+             {\"response\": \"Call 9 not found\", \"error\": true}\n\
+             {\"response\": \"Call 1 ignored by operator A\", \"event\": true}\n"
+        );
+        let replies: Vec<Reply> = out
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| decode_reply(line).unwrap())
+            .collect();
+        assert_eq!(replies[0].response, "Call 1 received\nCall 1 \"ringing\"");
+        assert!(!replies[0].error && !replies[0].event);
+        assert!(replies[1].error && replies[2].event);
+        let mut request = Vec::new();
+        encode_request(&mut request, Verb::Hangup, "a\"b");
+        assert_eq!(request, b"{\"command\": \"hangup\", \"id\": \"a\\\"b\"}\n");
+        assert_eq!(
+            decode_request(&request[..request.len() - 1]),
+            Ok((Verb::Hangup, "a\"b".into()))
+        );
+    }
+}
