@@ -39,6 +39,11 @@ pub enum Mode {
     Server(ServerOptions),
     /// The command interpreter: reads stdin, sends JSON to a server.
     Client(ClientOptions),
+    /// A load generator: measures a server's throughput and latency.
+    Bench(BenchOptions),
+    /// The echo peer of `bench --baseline` (internal).
+    #[command(hide = true)]
+    LoopbackEcho,
 }
 
 /// Options of the modes that own a queue (standalone and server).
@@ -78,6 +83,65 @@ pub struct ClientOptions {
     /// Language of every message.
     #[arg(long, value_name = "pt|en", default_value = "pt")]
     pub lang: Lang,
+}
+
+/// Options of `callcenter bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchOptions {
+    /// Server to load (host:port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678")]
+    pub connect: String,
+    /// Concurrent connections.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub clients: u32,
+    /// Seconds to run (the default is 5 unless --commands is given).
+    #[arg(long, value_name = "SECS", value_parser = parse_positive_seconds)]
+    pub duration: Option<f64>,
+    /// Total commands to send, then stop.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub commands: Option<u64>,
+    /// Commands in flight per connection (1: wait for each reply).
+    #[arg(long, value_name = "W", default_value = "1", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub pipeline: u32,
+    /// What each call does.
+    #[arg(long, value_enum, default_value = "call-answer-hangup")]
+    pub pattern: Pattern,
+    /// Language the server speaks (to check its replies).
+    #[arg(long, value_name = "pt|en", default_value = "pt")]
+    pub lang: Lang,
+    /// Print the results as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Measure the floor instead: a blocking TCP ping-pong over loopback.
+    #[arg(long)]
+    pub baseline: bool,
+}
+
+/// The command sequence of each benchmarked call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pattern {
+    /// `call`, `answer` (the operator from the reply), `hangup`.
+    CallAnswerHangup,
+    /// `call`, `hangup` (a missed call).
+    CallHangup,
+}
+
+impl Pattern {
+    /// The pattern as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::CallAnswerHangup => "call-answer-hangup",
+            Pattern::CallHangup => "call-hangup",
+        }
+    }
+}
+
+/// Parses a positive, finite number of seconds.
+pub fn parse_positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 1e6 => Ok(seconds),
+        _ => Err(format!("not a positive number of seconds: {text:?}")),
+    }
 }
 
 /// Operator ids, in priority order, unique and valid.

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod command;
 pub mod engine;
+pub mod histogram;
 pub mod messages;
 pub mod modes;
 pub mod reactor;
