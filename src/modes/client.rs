@@ -211,6 +211,10 @@ impl LineHandler for Interpreter {
 
     fn read_connection_lost(&mut self) -> AfterEof {
         let mut client = self.client.borrow_mut();
+        if client.interactive && client.pending.is_empty() {
+            // Ctrl-D at the prompt: leave the shell's prompt on a line of its own.
+            client.print(Channel::Out, "\n");
+        }
         client.input_done = true;
         client.finish_if_done();
         // Replies may still be due: keep stdout open until they are printed.
@@ -219,11 +223,6 @@ impl LineHandler for Interpreter {
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
         debug!("standard I/O closed: {reason}");
-        let client = self.client.borrow();
-        if client.interactive && !client.failed {
-            // Leave the shell's prompt on a line of its own.
-            drop(client);
-        }
         self.client.borrow().reactor.stop();
     }
 }

@@ -231,8 +231,37 @@ pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAd
     Ok(listener.local_addr())
 }
 
+/// Raises the soft limit on open files to the hard limit, so the server can
+/// hold as many connections as the system allows a process (the soft limit
+/// is often 1024). Returns the limit in force.
+pub fn raise_open_file_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    Some(limit.rlim_cur as u64)
+}
+
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(options: &ServerOptions) -> io::Result<()> {
+    if let Some(limit) = raise_open_file_limit() {
+        info!("open file limit: {limit}");
+    }
     let reactor = Reactor::new()?;
     reactor.install_signal_handlers()?;
     let addr = listen(&reactor, options)?;

@@ -16,7 +16,7 @@ use crate::engine::Engine;
 use crate::messages::Lang;
 use crate::modes::service::QueueService;
 use crate::reactor::{
-    ConnectionLost, LineHandler, LineReceiver, Overflow, Reactor, Transport, standard_io,
+    AfterEof, ConnectionLost, LineHandler, LineReceiver, Overflow, Reactor, Transport, standard_io,
     stdin_is_terminal,
 };
 
@@ -138,13 +138,18 @@ impl LineHandler for Repl {
         Overflow::Discard
     }
 
-    fn connection_lost(&mut self, reason: ConnectionLost) {
-        debug!("standard input closed: {reason}");
+    fn read_connection_lost(&mut self) -> AfterEof {
+        // Ctrl-D at the prompt: leave the shell's prompt on a line of its own.
         if self.interactive
             && let Some(transport) = &self.transport
         {
             transport.write(b"\n");
         }
+        AfterEof::Close
+    }
+
+    fn connection_lost(&mut self, reason: ConnectionLost) {
+        debug!("standard input closed: {reason}");
         self.reactor.stop();
     }
 }
