@@ -254,7 +254,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
             }
         }
     }
-    Some(limit.rlim_cur as u64)
+    Some(limit.rlim_cur)
 }
 
 /// Runs the server until SIGINT or SIGTERM.
