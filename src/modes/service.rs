@@ -27,8 +27,8 @@ pub struct QueueService {
     /// Reused for every command, so commands do not allocate it.
     effects: Vec<Effect>,
     reactor: Reactor,
-    /// Where timer-caused messages go.
-    on_event: EventSink,
+    /// Where timer-caused messages go (taken out while it runs).
+    on_event: Option<EventSink>,
     /// This service, for the timer callbacks it schedules.
     this: Weak<RefCell<QueueService>>,
 }
@@ -50,7 +50,7 @@ impl QueueService {
                 ring_timers: HashMap::new(),
                 effects: Vec::new(),
                 reactor,
-                on_event,
+                on_event: Some(on_event),
                 this: this.clone(),
             })
         })
@@ -58,7 +58,7 @@ impl QueueService {
 
     /// Replaces where timer-caused messages go.
     pub fn set_event_sink(&mut self, on_event: EventSink) {
-        self.on_event = on_event;
+        self.on_event = Some(on_event);
     }
 
     /// The language messages are rendered in.
@@ -121,23 +121,43 @@ impl QueueService {
         let this = self.this.clone();
         let timer = self.reactor.call_later(delay, move || {
             if let Some(service) = this.upgrade() {
-                service.borrow_mut().ring_timer_fired(operator, offer);
+                QueueService::ring_timer_fired(&service, operator, offer);
             }
         });
         self.ring_timers.insert(offer, timer);
     }
 
     /// A ring timer expired: the engine decides whether it still applies.
-    fn ring_timer_fired(&mut self, operator: OperatorIndex, offer: OfferId) {
-        self.ring_timers.remove(&offer);
-        let mut effects = std::mem::take(&mut self.effects);
+    /// The event sink runs after the service is released, so it may use it.
+    fn ring_timer_fired(service: &RefCell<QueueService>, operator: OperatorIndex, offer: OfferId) {
         let mut out = String::new();
-        if self.engine.ring_timeout(operator, offer, &mut effects) {
-            self.apply(&mut effects, &mut out);
-        }
-        self.effects = effects;
-        if !out.is_empty() {
-            (self.on_event)(&out);
+        let mut sink = {
+            let mut this = service.borrow_mut();
+            this.ring_timers.remove(&offer);
+            let mut effects = std::mem::take(&mut this.effects);
+            if this.engine.ring_timeout(operator, offer, &mut effects) {
+                this.apply(&mut effects, &mut out);
+            }
+            this.effects = effects;
+            if out.is_empty() {
+                return;
+            }
+            match this.on_event.take() {
+                Some(sink) => sink,
+                None => return,
+            }
+        };
+        sink(&out);
+        // Put it back, unless the sink installed another meanwhile.
+        service.borrow_mut().on_event.get_or_insert(sink);
+    }
+}
+
+impl Drop for QueueService {
+    fn drop(&mut self) {
+        // Timers would fire into nothing; cancel them with their service.
+        for (_, timer) in self.ring_timers.drain() {
+            let _ = timer.cancel();
         }
     }
 }

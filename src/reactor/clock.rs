@@ -50,9 +50,8 @@ impl Clock for RealClock {
 ///
 /// Mirrors `twisted.internet.task.Clock`: tests [`advance`](ManualClock::advance)
 /// it by hand instead of sleeping, then let the reactor run the timers that
-/// became due ([`Reactor::run_due_timers`](super::Reactor::run_due_timers),
-/// or [`Reactor::advance`](super::Reactor::advance) for both at once). Clones
-/// share the same time.
+/// became due with [`Reactor::run_due_timers`](super::Reactor::run_due_timers)
+/// (the two together are `task.Clock.advance`). Clones share the same time.
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {
     /// Shared by every clone, so the test and the reactor see one time.

@@ -388,7 +388,7 @@ impl Reactor {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => {
-                    self.close(transport, ConnectionLost::Error(error));
+                    self.close(transport, ConnectionLost::Error(Rc::new(error)));
                     break;
                 }
             }
@@ -449,7 +449,7 @@ impl Reactor {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {
                 self.schedule_input_read(transport)
             }
-            Err(error) => self.close(transport, ConnectionLost::Error(error)),
+            Err(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
         }
         *self.inner.read_buffer.borrow_mut() = buffer;
     }
@@ -517,7 +517,7 @@ impl Reactor {
             return;
         }
         match flushed {
-            Flushed::Failed(error) => self.close(transport, ConnectionLost::Error(error)),
+            Flushed::Failed(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
             _ if aborting => self.close(transport, ConnectionLost::Aborted),
             Flushed::Drained if disconnecting => self.close(transport, ConnectionLost::Done),
             Flushed::Drained => {}

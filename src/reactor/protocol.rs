@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use super::transport::Transport;
 
@@ -14,7 +15,10 @@ use super::transport::Transport;
 ///
 /// Mirrors the `reason` failure Twisted passes (`ConnectionDone` for a clean
 /// close, `ConnectionLost` otherwise).
-#[derive(Debug)]
+///
+/// Cheap to clone (the error is shared), so a protocol and its factory can
+/// both be told.
+#[derive(Debug, Clone)]
 pub enum ConnectionLost {
     /// Closed cleanly: the peer reached end of input, or we called
     /// `lose_connection` and the output drained.
@@ -22,7 +26,7 @@ pub enum ConnectionLost {
     /// `abort_connection` was called: closed at once, output discarded.
     Aborted,
     /// The operating system reported an error.
-    Error(io::Error),
+    Error(Rc<io::Error>),
     /// The reactor stopped while the connection was open.
     Shutdown,
 }

@@ -120,8 +120,9 @@ impl Protocol for ClientProtocol {
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
+        // As in Twisted: the protocol hears first, then its factory.
+        self.protocol.connection_lost(reason.clone());
         self.factory.borrow_mut().client_connection_lost(&reason);
-        self.protocol.connection_lost(reason);
     }
 }
 

@@ -110,7 +110,7 @@ impl DelayedCall {
     /// Mirrors `DelayedCall.reset`.
     pub fn reset(&self, delay: Duration) -> Result<(), TimerError> {
         let timers = self.timers_of_pending()?;
-        let deadline = timers.clock.now() + delay;
+        let deadline = timers.clock.now().saturating_add(delay);
         self.move_to(&timers, deadline);
         Ok(())
     }
@@ -119,7 +119,7 @@ impl DelayedCall {
     pub fn delay(&self, by: Duration) -> Result<(), TimerError> {
         let timers = self.timers_of_pending()?;
         let (deadline, _) = self.pending_key()?;
-        self.move_to(&timers, deadline + by);
+        self.move_to(&timers, deadline.saturating_add(by));
         Ok(())
     }
 
@@ -178,7 +178,8 @@ impl Timers {
 
     /// Schedules `callback` to run `delay` from now.
     pub(crate) fn call_later(self: &Rc<Self>, delay: Duration, callback: Callback) -> DelayedCall {
-        let key = (self.clock.now() + delay, self.next_sequence());
+        // A delay too large to represent means "never", not a panic.
+        let key = (self.clock.now().saturating_add(delay), self.next_sequence());
         let entry = Rc::new(Entry {
             timers: Rc::downgrade(self),
             phase: Cell::new(Phase::Pending(key)),
