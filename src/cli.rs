@@ -19,7 +19,8 @@ pub const MAX_OPERATORS: usize = 1_000_000;
     name = "callcenter",
     version,
     about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    propagate_version = true
 )]
 pub struct Cli {
     /// The mode; standalone when omitted.
@@ -53,7 +54,13 @@ pub struct QueueOptions {
     #[arg(long, value_name = "LIST|N", default_value = "A,B", value_parser = parse_operators)]
     pub operators: OperatorList,
     /// Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_ring_timeout)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "10",
+        allow_negative_numbers = true,
+        value_parser = parse_ring_timeout
+    )]
     pub ring_timeout: RingTimeout,
     /// Language of every message.
     #[arg(long, value_name = "pt|en", default_value = "pt")]

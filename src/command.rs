@@ -174,18 +174,24 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
     }
 }
 
-/// How an unknown word is echoed in an error: invalid UTF-8 replaced, and
-/// cut after 64 bytes (with `…`) so one error stays one short line.
+/// How an unknown word is echoed in an error: invalid UTF-8 replaced,
+/// control characters escaped (`\0`, `\u{1b}`: nothing reaches the terminal
+/// raw), and cut after 64 bytes (with `…`) so one error stays one short line.
 pub fn shown_word(word: &[u8]) -> String {
     let text = String::from_utf8_lossy(word);
-    if text.len() <= MAX_ID_BYTES {
-        return text.into_owned();
+    let mut shown = String::new();
+    for c in text.chars() {
+        if shown.len() >= MAX_ID_BYTES {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
     }
-    let mut end = MAX_ID_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    shown
 }
 
 #[cfg(test)]
@@ -266,5 +272,9 @@ mod tests {
             panic!("not an unknown command");
         };
         assert_eq!(shown, format!("{}…", "é".repeat(32)));
+        assert_eq!(
+            parse_line(b"a\x1b[2J\x00"),
+            Err(UserError::UnknownCommand("a\\u{1b}[2J\\0".into()))
+        );
     }
 }

@@ -12,10 +12,12 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            if matches!(
-                error.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) {
+            if error.kind() == ErrorKind::DisplayVersion {
+                // The same line whichever mode it was asked of.
+                println!("callcenter {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            if error.kind() == ErrorKind::DisplayHelp {
                 let _ = error.print();
                 return ExitCode::SUCCESS;
             }

@@ -48,6 +48,8 @@ pub struct Repl {
     transport: Option<Transport>,
     /// Reused output buffer.
     text: String,
+    /// Why standard I/O failed, if it did (the exit status says so).
+    failure: Rc<RefCell<Option<io::Error>>>,
 }
 
 impl Repl {
@@ -61,6 +63,7 @@ impl Repl {
             reactor,
             transport: None,
             text: String::new(),
+            failure: Rc::default(),
         }
     }
 
@@ -150,6 +153,16 @@ impl LineHandler for Repl {
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
         debug!("standard input closed: {reason}");
+        if let ConnectionLost::Error(error) = &reason
+            && error.kind() != io::ErrorKind::BrokenPipe
+        {
+            // A reader that went away (`| head`) is a normal end; a disk
+            // full or an unreadable input is not.
+            *self.failure.borrow_mut() = Some(io::Error::new(
+                error.kind(),
+                format!("standard input/output failed: {error}"),
+            ));
+        }
         self.reactor.stop();
     }
 }
@@ -167,6 +180,11 @@ pub fn run(options: &QueueOptions) -> io::Result<()> {
         Box::new(|_| {}),
     );
     let repl = Repl::new(service, reactor.clone(), stdin_is_terminal());
+    let failure = repl.failure.clone();
     standard_io(&reactor, LineReceiver::new(repl).with_max_length(MAX_LINE))?;
-    reactor.run()
+    reactor.run()?;
+    match failure.borrow_mut().take() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }

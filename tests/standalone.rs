@@ -1,0 +1,1488 @@
+//! End-to-end tests of the standalone mode: the real `callcenter` binary run
+//! as a subprocess, its complete stdout and stderr compared byte for byte
+//! (separately, or merged as `2>&1` where their relative order matters), and
+//! its exit status checked.
+//!
+//! Covered, by section of `docs/spec.md`:
+//! - §8 the seed's script, both languages, stdin a pipe and a regular file,
+//!   with and without the `standalone` subcommand;
+//! - §5 every distribution rule, one test each;
+//! - §4 every error, in both languages, with the state shown unchanged after it;
+//! - §3 aliases, `help`, blank lines, `\r\n`, a last line without newline,
+//!   `exit`/`quit`/`sair` (also with stdin still open), EOF, `/dev/null`,
+//!   invalid UTF-8, NUL bytes, 100 KiB lines (pipe and regular file);
+//! - the ring timeout (`--ring-timeout 0.2`, stdin held open; `0` turns it off);
+//! - §2 options: bad values (status 2, one line on stderr), `--help`, `--version`;
+//! - §7 SIGTERM and SIGINT while waiting on an open stdin.
+//!
+//! No test sleeps: timed behaviour is awaited by reading stdout lines, with
+//! a generous deadline so that a broken program fails instead of hanging.
+
+mod common;
+
+use std::fs::File;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{DEADLINE, Session, run, run_merged, run_with_stdin, text};
+
+const SEED_CMDS: &[u8] = include_bytes!("fixtures/seed.cmds");
+const SEED_EN: &str = include_str!("fixtures/seed.en.out");
+const SEED_PT: &str = include_str!("fixtures/seed.pt.out");
+const SEED_CMDS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed.cmds");
+
+const EN: &[&str] = &["--lang", "en"];
+const PT: &[&str] = &["--lang", "pt"];
+
+/// `help` in English, as the program prints it (its documented output).
+const HELP_EN: &[&str] = &[
+    "Commands:",
+    "  call <id>      a call with id <id> arrives (aliases: ligar, ligue)",
+    "  answer <id>    operator <id> answers the call ringing for it (aliases: atender, resposta)",
+    "  reject <id>    operator <id> rejects the call ringing for it (aliases: rejeitar)",
+    "  hangup <id>    call <id> ends (aliases: desligar)",
+    "  help [cmd]     lists the commands, or describes one (aliases: ajuda)",
+    "  exit           leaves (end of input does too) (aliases: quit, sair)",
+];
+
+/// `help` in Portuguese, as the program prints it.
+const HELP_PT: &[&str] = &[
+    "Comandos:",
+    "  call <id>      chega uma chamada com o id <id> (sinônimos: ligar, ligue)",
+    "  answer <id>    o operador <id> atende a chamada que toca para ele (sinônimos: atender, resposta)",
+    "  reject <id>    o operador <id> rejeita a chamada que toca para ele (sinônimos: rejeitar)",
+    "  hangup <id>    a chamada <id> termina (sinônimos: desligar)",
+    "  help [cmd]     lista os comandos, ou descreve um (sinônimos: ajuda)",
+    "  exit           sai (o fim da entrada também) (sinônimos: quit, sair)",
+];
+
+/// `callcenter --help`, as the program prints it. It lists every mode: update
+/// it when a mode is added or described differently.
+const USAGE_HELP: &str = "\
+A simulated call-center queue (ACD) on a hand-written, Twisted-style reactor on mio
+
+Usage: callcenter [OPTIONS]
+       callcenter <COMMAND>
+
+Commands:
+  standalone  Read commands on stdin, print results on stdout (the default)
+  server      The queue manager: a TCP server taking JSON commands
+  client      The command interpreter: reads stdin, sends JSON to a server
+  bench       A load generator: measures a server's throughput and latency
+  help        Print this message or the help of the given subcommand(s)
+
+Options:
+      --operators <LIST|N>   Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
+      --ring-timeout <SECS>  Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
+      --lang <pt|en>         Language of every message [default: pt]
+  -h, --help                 Print help
+  -V, --version              Print version
+";
+
+/// `callcenter standalone --help`, as the program prints it.
+const STANDALONE_USAGE_HELP: &str = "\
+Read commands on stdin, print results on stdout (the default)
+
+Usage: callcenter standalone [OPTIONS]
+
+Options:
+      --operators <LIST|N>   Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
+      --ring-timeout <SECS>  Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
+      --lang <pt|en>         Language of every message [default: pt]
+  -h, --help                 Print help
+  -V, --version              Print version
+";
+
+const VERSION: &str = concat!("callcenter ", env!("CARGO_PKG_VERSION"), "\n");
+
+// ---------------------------------------------------------------- helpers
+
+/// The lines, each followed by `\n` (nothing for no lines).
+fn lines<S: AsRef<str>>(lines: &[S]) -> String {
+    lines
+        .iter()
+        .map(|line| format!("{}\n", line.as_ref()))
+        .collect()
+}
+
+/// Asserts the whole transcript: stdout, stderr and exit status.
+fn assert_output(output: &Output, code: i32, stdout: &str, stderr: &str) {
+    assert_eq!(text(&output.stdout), stdout, "stdout");
+    assert_eq!(text(&output.stderr), stderr, "stderr");
+    assert_eq!(output.status.code(), Some(code), "exit status");
+}
+
+/// Runs `args` with `input` on a pipe; asserts stdout, stderr and exit 0.
+fn check(args: &[&str], input: impl AsRef<[u8]>, stdout: &[&str], stderr: &[&str]) {
+    let output = run(args, input.as_ref());
+    assert_output(&output, 0, &lines(stdout), &lines(stderr));
+}
+
+/// `args` followed by `extra`.
+fn with(args: &[&str], extra: &[&str]) -> Vec<String> {
+    args.iter()
+        .chain(extra)
+        .map(|arg| arg.to_string())
+        .collect()
+}
+
+/// Runs `input` with `--lang en` and `--lang pt` (plus `extra` options) and
+/// checks each language's whole transcript.
+fn check_langs(
+    extra: &[&str],
+    input: impl AsRef<[u8]>,
+    en: (&[&str], &[&str]),
+    pt: (&[&str], &[&str]),
+) {
+    for (lang, (stdout, stderr)) in [(EN, en), (PT, pt)] {
+        let args = with(lang, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        check(&args, input.as_ref(), stdout, stderr);
+    }
+}
+
+/// A regular file holding `bytes`, opened for reading, as a stdin. (The
+/// file is removed at once: the open descriptor keeps its data.)
+fn regular_file(name: &str, bytes: &[u8]) -> Stdio {
+    let path = format!(
+        "{}/standalone-{name}-{}.cmds",
+        env!("CARGO_TARGET_TMPDIR"),
+        std::process::id()
+    );
+    std::fs::write(&path, bytes).expect("write the input file");
+    let file = File::open(&path).expect("open the input file");
+    std::fs::remove_file(&path).expect("remove the input file");
+    Stdio::from(file)
+}
+
+/// A bad option: status 2, exactly one line on stderr, nothing on stdout
+/// (even with commands on stdin).
+fn check_bad_option(args: &[&str], error: &str) {
+    let output = run(args, b"call 1\n");
+    assert_output(&output, 2, "", &format!("{error}\n"));
+}
+
+// ------------------------------------------------------- §8 the seed script
+
+#[test]
+fn seed_script_on_a_pipe_in_english() {
+    let output = run(EN, SEED_CMDS);
+    assert_output(&output, 0, SEED_EN, "");
+}
+
+#[test]
+fn seed_script_on_a_pipe_in_portuguese_by_default() {
+    let output = run(&[], SEED_CMDS);
+    assert_output(&output, 0, SEED_PT, "");
+}
+
+#[test]
+fn seed_script_on_a_pipe_with_lang_pt() {
+    let output = run(PT, SEED_CMDS);
+    assert_output(&output, 0, SEED_PT, "");
+}
+
+#[test]
+fn seed_script_from_a_regular_file_in_english() {
+    let file = File::open(SEED_CMDS_PATH).expect("open seed.cmds");
+    let output = run_with_stdin(EN, Stdio::from(file));
+    assert_output(&output, 0, SEED_EN, "");
+}
+
+#[test]
+fn seed_script_from_a_regular_file_in_portuguese_by_default() {
+    let file = File::open(SEED_CMDS_PATH).expect("open seed.cmds");
+    let output = run_with_stdin(&[], Stdio::from(file));
+    assert_output(&output, 0, SEED_PT, "");
+}
+
+#[test]
+fn seed_script_with_the_standalone_subcommand_is_the_same() {
+    let plain = run(EN, SEED_CMDS);
+    let named = run(&["standalone", "--lang", "en"], SEED_CMDS);
+    assert_output(&named, 0, SEED_EN, "");
+    assert_output(&plain, 0, SEED_EN, "");
+    let named_pt = run(&["standalone"], SEED_CMDS);
+    assert_output(&named_pt, 0, SEED_PT, "");
+}
+
+// --------------------------------------------------- §5 distribution rules
+
+#[test]
+fn rule_a_call_rings_the_first_available_operator_in_the_given_order() {
+    // C,A,B: the given order, not the alphabetical one.
+    check(
+        &["--lang", "en", "--operators", "C,A,B"],
+        "call 1\ncall 2\nhangup 1\ncall 3\ncall 4\ncall 5\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator C",
+            "Call 2 received",
+            "Call 2 ringing for operator A",
+            "Call 1 missed",
+            // C is free again and comes before B.
+            "Call 3 received",
+            "Call 3 ringing for operator C",
+            "Call 4 received",
+            "Call 4 ringing for operator B",
+            "Call 5 received",
+            "Call 5 waiting in queue",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_a_call_waits_in_queue_when_no_operator_is_available() {
+    check(
+        EN,
+        "call 1\ncall 2\nanswer A\ncall 3\ncall 4\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 1 answered by operator A",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Call 4 received",
+            "Call 4 waiting in queue",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_the_queue_is_first_in_first_out() {
+    check(
+        EN,
+        "call 1\ncall 2\nanswer A\nanswer B\ncall 3\ncall 4\ncall 5\n\
+         hangup 1\nhangup 2\nanswer A\nhangup 3\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 1 answered by operator A",
+            "Call 2 answered by operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Call 4 received",
+            "Call 4 waiting in queue",
+            "Call 5 received",
+            "Call 5 waiting in queue",
+            "Call 1 finished and operator A available",
+            "Call 3 ringing for operator A",
+            "Call 2 finished and operator B available",
+            "Call 4 ringing for operator B",
+            "Call 3 answered by operator A",
+            "Call 3 finished and operator A available",
+            "Call 5 ringing for operator A",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_a_rejected_call_rings_another_available_operator() {
+    check(
+        &["--lang", "en", "--operators", "C,A,B"],
+        "call 1\nreject C\nreject A\ncall 2\nreject C\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator C",
+            "Call 1 rejected by operator C",
+            // Not C again: the next available operator in priority order.
+            "Call 1 ringing for operator A",
+            "Call 1 rejected by operator A",
+            // C and B are available: C comes first.
+            "Call 1 ringing for operator C",
+            "Call 2 received",
+            "Call 2 ringing for operator A",
+            "Call 1 rejected by operator C",
+            // Only B is available besides C.
+            "Call 1 ringing for operator B",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_a_rejected_call_goes_back_to_the_head_of_the_queue() {
+    check(
+        EN,
+        "call 1\ncall 2\nanswer B\ncall 3\ncall 4\nreject A\nhangup 1\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 2 answered by operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Call 4 received",
+            "Call 4 waiting in queue",
+            "Call 1 rejected by operator A",
+            // Ahead of 3 and 4, which waited longer.
+            "Call 1 ringing for operator A",
+            "Call 1 missed",
+            "Call 3 ringing for operator A",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_a_rejected_call_rings_the_same_operator_when_it_is_the_only_one_available() {
+    check(
+        EN,
+        "call 1\ncall 2\nanswer B\nreject A\nreject A\nanswer A\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 2 answered by operator B",
+            "Call 1 rejected by operator A",
+            "Call 1 ringing for operator A",
+            "Call 1 rejected by operator A",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+        ],
+        &[],
+    );
+    check(
+        &["--lang", "en", "--operators", "Solo"],
+        "call 1\nreject Solo\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator Solo",
+            "Call 1 rejected by operator Solo",
+            "Call 1 ringing for operator Solo",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_hangup_of_an_answered_call_finishes_it_and_frees_the_operator() {
+    check(
+        EN,
+        "call 1\nanswer A\nhangup 1\ncall 2\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+            "Call 1 finished and operator A available",
+            "Call 2 received",
+            "Call 2 ringing for operator A",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_hangup_of_a_ringing_call_is_missed_and_frees_the_operator() {
+    check(
+        EN,
+        "call 1\ncall 2\nhangup 1\ncall 3\ncall 4\nhangup 3\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            // Nothing else: A is simply available again.
+            "Call 1 missed",
+            "Call 3 received",
+            "Call 3 ringing for operator A",
+            "Call 4 received",
+            "Call 4 waiting in queue",
+            // The freed operator takes the waiting call at once.
+            "Call 3 missed",
+            "Call 4 ringing for operator A",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_hangup_of_a_queued_call_is_missed_and_leaves_the_queue() {
+    check(
+        EN,
+        "call 1\ncall 2\ncall 3\ncall 4\ncall 5\nhangup 4\nhangup 1\nhangup 2\nhangup 4\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Call 4 received",
+            "Call 4 waiting in queue",
+            "Call 5 received",
+            "Call 5 waiting in queue",
+            "Call 4 missed",
+            "Call 1 missed",
+            "Call 3 ringing for operator A",
+            "Call 2 missed",
+            // 4 is gone: 5 is next.
+            "Call 5 ringing for operator B",
+        ],
+        &["Call 4 not found"],
+    );
+}
+
+#[test]
+fn rule_messages_of_one_command_come_in_causal_order() {
+    check(
+        EN,
+        "call 1\ncall 2\nanswer A\nanswer B\ncall 3\nhangup 2\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 1 answered by operator A",
+            "Call 2 answered by operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Call 2 finished and operator B available",
+            "Call 3 ringing for operator B",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_the_id_of_an_ended_call_can_be_reused() {
+    check(
+        EN,
+        "call 1\nanswer A\nhangup 1\ncall 1\nhangup 1\ncall 1\nanswer A\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+            "Call 1 finished and operator A available",
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 missed",
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn rule_operators_3_gives_a_b_c() {
+    check(
+        &["--lang", "en", "--operators", "3"],
+        "call 1\ncall 2\ncall 3\ncall 4\nanswer C\nanswer D\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 3 received",
+            "Call 3 ringing for operator C",
+            "Call 4 received",
+            "Call 4 waiting in queue",
+            "Call 3 answered by operator C",
+        ],
+        &["Operator D not found"],
+    );
+}
+
+#[test]
+fn rule_operators_28_names_go_on_with_aa_ab() {
+    let mut names: Vec<String> = ('A'..='Z').map(String::from).collect();
+    names.extend(["AA".to_string(), "AB".to_string()]);
+    let mut input = String::new();
+    let mut expected = Vec::new();
+    for (n, name) in (1..).zip(&names) {
+        input.push_str(&format!("call {n}\n"));
+        expected.push(format!("Call {n} received"));
+        expected.push(format!("Call {n} ringing for operator {name}"));
+    }
+    input.push_str("call 29\nanswer AB\nanswer AC\n");
+    expected.push("Call 29 received".to_string());
+    expected.push("Call 29 waiting in queue".to_string());
+    expected.push("Call 28 answered by operator AB".to_string());
+    let output = run(&["--lang", "en", "--operators", "28"], input.as_bytes());
+    assert_output(
+        &output,
+        0,
+        &lines(&expected),
+        &lines(&["Operator AC not found"]),
+    );
+}
+
+#[test]
+fn utf8_call_and_operator_ids_are_printed_as_given() {
+    let id64 = "x".repeat(64);
+    let operators = format!("Ana,Bia,{id64}");
+    check(
+        &["--operators", &operators],
+        format!("call ligação-😀\ncall ç\ncall 3\nanswer {id64}\nanswer Ana\n"),
+        &[
+            "Chamada ligação-😀 recebida",
+            "Chamada ligação-😀 tocando para o operador Ana",
+            "Chamada ç recebida",
+            "Chamada ç tocando para o operador Bia",
+            "Chamada 3 recebida",
+            &format!("Chamada 3 tocando para o operador {id64}"),
+            &format!("Chamada 3 atendida pelo operador {id64}"),
+            "Chamada ligação-😀 atendida pelo operador Ana",
+        ],
+        &[],
+    );
+}
+
+// ------------------------------------------------------------- §4 errors
+
+#[test]
+fn error_unknown_command() {
+    check_langs(
+        &[],
+        "dance\nCall 1\nCALL 1\nhelp dance\ncall 1\n",
+        (
+            &["Call 1 received", "Call 1 ringing for operator A"],
+            &[
+                "Unknown command: dance",
+                "Unknown command: Call",
+                "Unknown command: CALL",
+                "Unknown command: dance",
+            ],
+        ),
+        (
+            &["Chamada 1 recebida", "Chamada 1 tocando para o operador A"],
+            &[
+                "Comando desconhecido: dance",
+                "Comando desconhecido: Call",
+                "Comando desconhecido: CALL",
+                "Comando desconhecido: dance",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn error_usage_for_a_missing_or_extra_argument() {
+    // The refused `call 1 2` created no call 1; `exit now` did not exit.
+    check_langs(
+        &[],
+        "call\ncall 1 2\nanswer\nanswer A B\nreject\nreject A B\nhangup\nhangup 1 2\n\
+         help a b\nexit now\nquit now\ncall 1\n",
+        (
+            &["Call 1 received", "Call 1 ringing for operator A"],
+            &[
+                "Usage: call <id>",
+                "Usage: call <id>",
+                "Usage: answer <id>",
+                "Usage: answer <id>",
+                "Usage: reject <id>",
+                "Usage: reject <id>",
+                "Usage: hangup <id>",
+                "Usage: hangup <id>",
+                "Usage: help [cmd]",
+                "Usage: exit",
+                "Usage: exit",
+            ],
+        ),
+        (
+            &["Chamada 1 recebida", "Chamada 1 tocando para o operador A"],
+            &[
+                "Uso: call <id>",
+                "Uso: call <id>",
+                "Uso: answer <id>",
+                "Uso: answer <id>",
+                "Uso: reject <id>",
+                "Uso: reject <id>",
+                "Uso: hangup <id>",
+                "Uso: hangup <id>",
+                "Uso: help [cmd]",
+                "Uso: exit",
+                "Uso: exit",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn error_usage_for_an_invalid_id() {
+    let id64 = "x".repeat(64);
+    let id65 = "x".repeat(65);
+    let mut input = Vec::new();
+    input.extend(format!("call {id65}\nanswer {id65}\nhangup {id65}\n").as_bytes());
+    // Control characters (SOH, DEL, a C1 control) and invalid UTF-8.
+    input.extend(b"call a\x01b\ncall a\x7fb\ncall a\xc2\x85b\ncall \xff\nreject \xfe\n");
+    // The longest valid id is accepted, and nothing else was created.
+    input.extend(format!("call {id64}\ncall 1\n").as_bytes());
+    let en_out = [
+        format!("Call {id64} received"),
+        format!("Call {id64} ringing for operator A"),
+        "Call 1 received".to_string(),
+        "Call 1 ringing for operator B".to_string(),
+    ];
+    let pt_out = [
+        format!("Chamada {id64} recebida"),
+        format!("Chamada {id64} tocando para o operador A"),
+        "Chamada 1 recebida".to_string(),
+        "Chamada 1 tocando para o operador B".to_string(),
+    ];
+    let en_out: Vec<&str> = en_out.iter().map(String::as_str).collect();
+    let pt_out: Vec<&str> = pt_out.iter().map(String::as_str).collect();
+    check_langs(
+        &[],
+        &input,
+        (
+            &en_out,
+            &[
+                "Usage: call <id>",
+                "Usage: answer <id>",
+                "Usage: hangup <id>",
+                "Usage: call <id>",
+                "Usage: call <id>",
+                "Usage: call <id>",
+                "Usage: call <id>",
+                "Usage: reject <id>",
+            ],
+        ),
+        (
+            &pt_out,
+            &[
+                "Uso: call <id>",
+                "Uso: answer <id>",
+                "Uso: hangup <id>",
+                "Uso: call <id>",
+                "Uso: call <id>",
+                "Uso: call <id>",
+                "Uso: call <id>",
+                "Uso: reject <id>",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn error_call_already_exists() {
+    // Ringing, queued and answered calls alike; the refused duplicates take
+    // no operator and no place in the queue.
+    check_langs(
+        &[],
+        "call 1\ncall 1\ncall 2\ncall 3\ncall 3\nanswer A\ncall 1\ncall 4\nhangup 3\nhangup 2\n",
+        (
+            &[
+                "Call 1 received",
+                "Call 1 ringing for operator A",
+                "Call 2 received",
+                "Call 2 ringing for operator B",
+                "Call 3 received",
+                "Call 3 waiting in queue",
+                "Call 1 answered by operator A",
+                "Call 4 received",
+                "Call 4 waiting in queue",
+                "Call 3 missed",
+                "Call 2 missed",
+                "Call 4 ringing for operator B",
+            ],
+            &[
+                "Call 1 already exists",
+                "Call 3 already exists",
+                "Call 1 already exists",
+            ],
+        ),
+        (
+            &[
+                "Chamada 1 recebida",
+                "Chamada 1 tocando para o operador A",
+                "Chamada 2 recebida",
+                "Chamada 2 tocando para o operador B",
+                "Chamada 3 recebida",
+                "Chamada 3 aguardando na fila",
+                "Chamada 1 atendida pelo operador A",
+                "Chamada 4 recebida",
+                "Chamada 4 aguardando na fila",
+                "Chamada 3 perdida",
+                "Chamada 2 perdida",
+                "Chamada 4 tocando para o operador B",
+            ],
+            &[
+                "Chamada 1 já existe",
+                "Chamada 3 já existe",
+                "Chamada 1 já existe",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn error_call_not_found() {
+    // Never existed; finished; missed. Operator A stays free for call 3.
+    check_langs(
+        &[],
+        "hangup 9\ncall 1\nanswer A\nhangup 1\nhangup 1\ncall 2\nhangup 2\nhangup 2\ncall 3\n",
+        (
+            &[
+                "Call 1 received",
+                "Call 1 ringing for operator A",
+                "Call 1 answered by operator A",
+                "Call 1 finished and operator A available",
+                "Call 2 received",
+                "Call 2 ringing for operator A",
+                "Call 2 missed",
+                "Call 3 received",
+                "Call 3 ringing for operator A",
+            ],
+            &["Call 9 not found", "Call 1 not found", "Call 2 not found"],
+        ),
+        (
+            &[
+                "Chamada 1 recebida",
+                "Chamada 1 tocando para o operador A",
+                "Chamada 1 atendida pelo operador A",
+                "Chamada 1 concluída e operador A disponível",
+                "Chamada 2 recebida",
+                "Chamada 2 tocando para o operador A",
+                "Chamada 2 perdida",
+                "Chamada 3 recebida",
+                "Chamada 3 tocando para o operador A",
+            ],
+            &[
+                "Chamada 9 não encontrada",
+                "Chamada 1 não encontrada",
+                "Chamada 2 não encontrada",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn error_operator_not_found() {
+    // Operator ids are case-sensitive: `a` is not `A`.
+    check_langs(
+        &[],
+        "answer Z\nreject Z\ncall 1\nanswer a\nreject C\nanswer A\n",
+        (
+            &[
+                "Call 1 received",
+                "Call 1 ringing for operator A",
+                "Call 1 answered by operator A",
+            ],
+            &[
+                "Operator Z not found",
+                "Operator Z not found",
+                "Operator a not found",
+                "Operator C not found",
+            ],
+        ),
+        (
+            &[
+                "Chamada 1 recebida",
+                "Chamada 1 tocando para o operador A",
+                "Chamada 1 atendida pelo operador A",
+            ],
+            &[
+                "Operador Z não encontrado",
+                "Operador Z não encontrado",
+                "Operador a não encontrado",
+                "Operador C não encontrado",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn error_operator_has_no_ringing_call() {
+    // Available (A, B), then busy (A): refused, and A stays busy (call 2
+    // rings B) until call 1 ends.
+    check_langs(
+        &[],
+        "answer A\nreject B\ncall 1\nanswer A\nanswer A\nreject A\ncall 2\nhangup 1\n",
+        (
+            &[
+                "Call 1 received",
+                "Call 1 ringing for operator A",
+                "Call 1 answered by operator A",
+                "Call 2 received",
+                "Call 2 ringing for operator B",
+                "Call 1 finished and operator A available",
+            ],
+            &[
+                "Operator A has no ringing call",
+                "Operator B has no ringing call",
+                "Operator A has no ringing call",
+                "Operator A has no ringing call",
+            ],
+        ),
+        (
+            &[
+                "Chamada 1 recebida",
+                "Chamada 1 tocando para o operador A",
+                "Chamada 1 atendida pelo operador A",
+                "Chamada 2 recebida",
+                "Chamada 2 tocando para o operador B",
+                "Chamada 1 concluída e operador A disponível",
+            ],
+            &[
+                "Operador A não tem chamada tocando",
+                "Operador B não tem chamada tocando",
+                "Operador A não tem chamada tocando",
+                "Operador A não tem chamada tocando",
+            ],
+        ),
+    );
+}
+
+#[test]
+fn errors_come_in_order_with_the_messages() {
+    // stdout and stderr on one pipe, as `2>&1`.
+    let output = run_merged(
+        EN,
+        b"call 1\ndance\ncall 2\nhangup 9\ncall 1\ncall 3\nanswer Z\ncall\n",
+    );
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Unknown command: dance",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 9 not found",
+            "Call 1 already exists",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Operator Z not found",
+            "Usage: call <id>",
+        ]),
+        "",
+    );
+}
+
+// ------------------------------------------------ §3 the command language
+
+#[test]
+fn aliases_do_what_their_command_does() {
+    check(
+        EN,
+        "ligar 1\natender A\ndesligar 1\nligue 2\nrejeitar A\nresposta B\ndesligar 2\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+            "Call 1 finished and operator A available",
+            "Call 2 received",
+            "Call 2 ringing for operator A",
+            "Call 2 rejected by operator A",
+            "Call 2 ringing for operator B",
+            "Call 2 answered by operator B",
+            "Call 2 finished and operator B available",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn exit_quit_and_sair_stop_before_the_later_lines() {
+    for word in ["exit", "quit", "sair", "exit\r", "  sair  "] {
+        check(
+            EN,
+            format!("call 1\n{word}\ncall 2\nanswer Z\n"),
+            &["Call 1 received", "Call 1 ringing for operator A"],
+            &[],
+        );
+    }
+}
+
+#[test]
+fn exit_stops_before_the_later_lines_of_a_regular_file() {
+    let output = run_with_stdin(EN, regular_file("exit", b"call 1\nexit\ncall 2\n"));
+    assert_output(
+        &output,
+        0,
+        &lines(&["Call 1 received", "Call 1 ringing for operator A"]),
+        "",
+    );
+}
+
+#[test]
+fn exit_stops_even_with_stdin_still_open() {
+    let mut session = Session::spawn(EN);
+    session.write(b"call 1\nexit\ncall 2\n");
+    // stdin is not closed: `exit` alone must end the program.
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&["Call 1 received", "Call 1 ringing for operator A"]),
+        "",
+    );
+}
+
+#[test]
+fn help_lists_every_command_in_english() {
+    check(EN, "help\n", HELP_EN, &[]);
+    check(EN, "ajuda\n", HELP_EN, &[]);
+}
+
+#[test]
+fn help_lists_every_command_in_portuguese() {
+    check(&[], "help\n", HELP_PT, &[]);
+    check(PT, "ajuda\n", HELP_PT, &[]);
+}
+
+#[test]
+fn help_describes_one_command() {
+    let call_en = HELP_EN[1];
+    let call_pt = HELP_PT[1];
+    assert_eq!(
+        call_en,
+        "  call <id>      a call with id <id> arrives (aliases: ligar, ligue)"
+    );
+    check(EN, "help call\najuda ligar\n", &[call_en, call_en], &[]);
+    check(&[], "help call\najuda ligar\n", &[call_pt, call_pt], &[]);
+    check(EN, "help exit\nhelp sair\n", &[HELP_EN[6], HELP_EN[6]], &[]);
+}
+
+#[test]
+fn help_changes_no_state() {
+    check(
+        EN,
+        "call 1\nhelp hangup\ncall 2\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            HELP_EN[4],
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn blank_lines_extra_blanks_and_crlf_line_endings() {
+    check(
+        EN,
+        "\n\n   \n\r\n\t \r\ncall 1\r\n  answer\tA  \r\n\r\nhangup   1\r\n\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+            "Call 1 finished and operator A available",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn a_last_line_without_newline_still_runs() {
+    check(
+        EN,
+        "call 1\nanswer A",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+        ],
+        &[],
+    );
+    check(
+        EN,
+        "call 1\r",
+        &["Call 1 received", "Call 1 ringing for operator A"],
+        &[],
+    );
+}
+
+#[test]
+fn end_of_input_exits_0() {
+    check(
+        EN,
+        "call 1\ncall 2\ncall 3\n",
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+        ],
+        &[],
+    );
+    check(EN, "", &[], &[]);
+}
+
+#[test]
+fn stdin_dev_null_exits_0_with_no_output() {
+    let output = run_with_stdin(&[], Stdio::null());
+    assert_output(&output, 0, "", "");
+    let output = run_with_stdin(EN, Stdio::null());
+    assert_output(&output, 0, "", "");
+}
+
+#[test]
+fn invalid_utf8_and_nul_bytes_get_one_error_line_each() {
+    check_langs(
+        &[],
+        b"\xff\xfe 1\ncall \xff\ncall a\x00b\n\x00\ncall 1\n".as_slice(),
+        (
+            &["Call 1 received", "Call 1 ringing for operator A"],
+            &[
+                "Unknown command: \u{fffd}\u{fffd}",
+                "Usage: call <id>",
+                "Usage: call <id>",
+                "Unknown command: \\0",
+            ],
+        ),
+        (
+            &["Chamada 1 recebida", "Chamada 1 tocando para o operador A"],
+            &[
+                "Comando desconhecido: \u{fffd}\u{fffd}",
+                "Uso: call <id>",
+                "Uso: call <id>",
+                "Comando desconhecido: \\0",
+            ],
+        ),
+    );
+}
+
+/// 100 KiB lines: a long id, a long unknown word, and one without a final
+/// newline; one error each, and the program goes on.
+fn long_lines_input() -> Vec<u8> {
+    let mut input = Vec::new();
+    input.extend(b"call ");
+    input.extend(vec![b'x'; 100 * 1024]);
+    input.extend(b"\ncall 1\n");
+    input.extend(vec![b'y'; 100 * 1024]);
+    input.extend(b"\nanswer A\nhangup ");
+    input.extend(vec![b'z'; 100 * 1024]);
+    input
+}
+
+const LONG_LINES_STDOUT: &[&str] = &[
+    "Call 1 received",
+    "Call 1 ringing for operator A",
+    "Call 1 answered by operator A",
+];
+
+fn long_lines_stderr() -> Vec<String> {
+    vec![
+        "Usage: call <id>".to_string(),
+        format!("Unknown command: {}…", "y".repeat(64)),
+        "Usage: hangup <id>".to_string(),
+    ]
+}
+
+#[test]
+fn a_100_kib_line_gets_one_error_and_the_program_goes_on() {
+    let output = run(EN, &long_lines_input());
+    assert_output(
+        &output,
+        0,
+        &lines(LONG_LINES_STDOUT),
+        &lines(&long_lines_stderr()),
+    );
+}
+
+#[test]
+fn a_100_kib_line_in_a_regular_file() {
+    let output = run_with_stdin(EN, regular_file("long-lines", &long_lines_input()));
+    assert_output(
+        &output,
+        0,
+        &lines(LONG_LINES_STDOUT),
+        &lines(&long_lines_stderr()),
+    );
+}
+
+// ---------------------------------------------------------- ring timeout
+
+#[test]
+fn ring_timeout_offers_an_ignored_call_to_the_next_operator() {
+    let mut session = Session::spawn(&["--ring-timeout", "0.2", "--lang", "en"]);
+    let start = Instant::now();
+    session.write(b"call 1\n");
+    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ignored by operator A\n"
+    );
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(200),
+        "ignored after {elapsed:?}, before the 0.2 s ring timeout"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator B\n"
+    );
+    // Answered well within B's 0.2 s, then no timer is left.
+    session.write(b"answer B\nhangup 1\n");
+    session.close_stdin();
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 ignored by operator A",
+            "Call 1 ringing for operator B",
+            "Call 1 answered by operator B",
+            "Call 1 finished and operator B available",
+        ]),
+        "",
+    );
+}
+
+#[test]
+fn ring_timeout_with_a_single_operator_rings_it_again() {
+    let mut session =
+        Session::spawn(&["--ring-timeout", "0.2", "--lang", "en", "--operators", "A"]);
+    session.write(b"call 1\n");
+    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ignored by operator A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    session.write(b"answer A\n");
+    session.close_stdin();
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 ignored by operator A",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+        ]),
+        "",
+    );
+}
+
+#[test]
+fn ring_timeout_in_portuguese() {
+    let mut session = Session::spawn(&["--ring-timeout", "0.2"]);
+    session.write(b"call 1\n");
+    assert_eq!(session.read_line(DEADLINE), "Chamada 1 recebida\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Chamada 1 tocando para o operador A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Chamada 1 ignorada pelo operador A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Chamada 1 tocando para o operador B\n"
+    );
+    session.write(b"hangup 1\n");
+    session.close_stdin();
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Chamada 1 recebida",
+            "Chamada 1 tocando para o operador A",
+            "Chamada 1 ignorada pelo operador A",
+            "Chamada 1 tocando para o operador B",
+            "Chamada 1 perdida",
+        ]),
+        "",
+    );
+}
+
+/// Starts a second program whose own ring timeout of `secs` serves as a
+/// clock: returns once its call has been ignored, i.e. more than `secs`
+/// seconds after this call.
+fn wait_for_a_ring_timeout_elsewhere(secs: &str) {
+    let mut clock = Session::spawn(&["--ring-timeout", secs, "--lang", "en"]);
+    clock.write(b"call 1\n");
+    for _ in 0..3 {
+        clock.read_line(DEADLINE);
+    }
+    clock.close_stdin();
+}
+
+#[test]
+fn ring_timeout_zero_never_ignores_a_call() {
+    let script = "call 1\ncall 2\ncall 3\nhangup 1\n";
+    check(
+        &["--ring-timeout", "0", "--lang", "en"],
+        script,
+        &[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+            "Call 1 missed",
+            "Call 3 ringing for operator A",
+        ],
+        &[],
+    );
+    // With stdin open: a call keeps ringing past what a 0.3 s timeout allows.
+    let mut session = Session::spawn(&["--ring-timeout", "0", "--lang", "en"]);
+    session.write(b"call 1\n");
+    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    wait_for_a_ring_timeout_elsewhere("0.3");
+    session.write(b"answer A\n");
+    session.close_stdin();
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+        ]),
+        "",
+    );
+}
+
+#[test]
+fn ring_timeout_stops_when_the_call_is_answered() {
+    let mut session = Session::spawn(&["--ring-timeout", "0.2", "--lang", "en"]);
+    session.write(b"call 1\nanswer A\n");
+    for _ in 0..3 {
+        session.read_line(DEADLINE);
+    }
+    wait_for_a_ring_timeout_elsewhere("0.3");
+    session.write(b"hangup 1\n");
+    session.close_stdin();
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+            "Call 1 finished and operator A available",
+        ]),
+        "",
+    );
+}
+
+#[test]
+fn ring_timeout_restarts_for_each_ring() {
+    // The 0.4 s timer of the first ring must not fire on the second one.
+    let mut session =
+        Session::spawn(&["--ring-timeout", "0.4", "--lang", "en", "--operators", "A"]);
+    session.write(b"call 1\n");
+    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    wait_for_a_ring_timeout_elsewhere("0.2");
+    let rejected = Instant::now();
+    session.write(b"reject A\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 rejected by operator A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ignored by operator A\n"
+    );
+    let elapsed = rejected.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(400),
+        "ignored {elapsed:?} after the new ring, before its 0.4 s ring timeout"
+    );
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    session.write(b"answer A\n");
+    session.close_stdin();
+    let output = session.wait(DEADLINE);
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 rejected by operator A",
+            "Call 1 ringing for operator A",
+            "Call 1 ignored by operator A",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+        ]),
+        "",
+    );
+}
+
+#[test]
+fn end_of_input_exits_at_once_with_a_call_ringing() {
+    // The default 10 s ring timeout is pending: EOF must not wait for it.
+    let mut session = Session::spawn(EN);
+    session.write(b"call 1\n");
+    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
+    assert_eq!(
+        session.read_line(DEADLINE),
+        "Call 1 ringing for operator A\n"
+    );
+    session.close_stdin();
+    let output = session.wait(Duration::from_secs(5));
+    assert_output(
+        &output,
+        0,
+        &lines(&["Call 1 received", "Call 1 ringing for operator A"]),
+        "",
+    );
+}
+
+// --------------------------------------------------------- §2 options
+
+#[test]
+fn bad_operators_values_exit_2_with_one_line() {
+    check_bad_option(
+        &["--operators", "A,A"],
+        "error: invalid value 'A,A' for '--operators <LIST|N>': duplicate operator id A",
+    );
+    check_bad_option(
+        &["--operators", ""],
+        "error: invalid value '' for '--operators <LIST|N>': \
+         invalid operator id \"\" (1 to 64 bytes, no blanks or control characters)",
+    );
+    check_bad_option(
+        &["--operators", "0"],
+        "error: invalid value '0' for '--operators <LIST|N>': \
+         the count must be between 1 and 1000000",
+    );
+    check_bad_option(
+        &["--operators", "A,,B"],
+        "error: invalid value 'A,,B' for '--operators <LIST|N>': \
+         invalid operator id \"\" (1 to 64 bytes, no blanks or control characters)",
+    );
+    check_bad_option(
+        &["standalone", "--operators", "A,A"],
+        "error: invalid value 'A,A' for '--operators <LIST|N>': duplicate operator id A",
+    );
+}
+
+#[test]
+fn bad_ring_timeout_values_exit_2_with_one_line() {
+    check_bad_option(
+        &["--ring-timeout", "-1"],
+        "error: invalid value '-1' for '--ring-timeout <SECS>': \
+         must be between 0 and 1000000000 seconds",
+    );
+    check_bad_option(
+        &["--ring-timeout=-1"],
+        "error: invalid value '-1' for '--ring-timeout <SECS>': \
+         must be between 0 and 1000000000 seconds",
+    );
+    check_bad_option(
+        &["--ring-timeout", "abc"],
+        "error: invalid value 'abc' for '--ring-timeout <SECS>': \
+         not a number of seconds: \"abc\"",
+    );
+}
+
+#[test]
+fn bad_lang_and_unknown_flags_exit_2_with_one_line() {
+    check_bad_option(
+        &["--lang", "xx"],
+        "error: invalid value 'xx' for '--lang <pt|en>': unknown language \"xx\" (expected pt or en)",
+    );
+    check_bad_option(&["--bogus"], "error: unexpected argument '--bogus' found");
+    check_bad_option(
+        &["standalone", "--bogus"],
+        "error: unexpected argument '--bogus' found",
+    );
+}
+
+#[test]
+fn help_option_prints_usage_and_exits_0() {
+    let output = run(&["--help"], b"call 1\n");
+    assert_output(&output, 0, USAGE_HELP, "");
+}
+
+#[test]
+fn help_option_of_the_standalone_subcommand_prints_its_usage_and_exits_0() {
+    let output = run(&["standalone", "--help"], b"call 1\n");
+    assert_output(&output, 0, STANDALONE_USAGE_HELP, "");
+}
+
+#[test]
+fn version_option_prints_the_version_and_exits_0() {
+    let output = run(&["--version"], b"call 1\n");
+    assert_output(&output, 0, VERSION, "");
+    let output = run(&["--lang", "en", "--version"], b"call 1\n");
+    assert_output(&output, 0, VERSION, "");
+}
+
+#[test]
+fn version_option_works_after_the_standalone_subcommand() {
+    let output = run(&["standalone", "--version"], b"call 1\n");
+    assert_output(&output, 0, VERSION, "");
+}
+
+// ---------------------------------------------------------- §7 signals
+
+fn signal_while_waiting_on_stdin(signal: libc::c_int) {
+    // The default 10 s ring timeout is pending: the exit must not wait for it.
+    let mut session = Session::spawn(EN);
+    session.write(b"call 1\ncall 2\ncall 3\n");
+    for _ in 0..6 {
+        session.read_line(DEADLINE);
+    }
+    session.signal(signal);
+    let output = session.wait(Duration::from_secs(5));
+    assert_output(
+        &output,
+        0,
+        &lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 3 received",
+            "Call 3 waiting in queue",
+        ]),
+        "",
+    );
+}
+
+#[test]
+fn sigterm_while_waiting_on_stdin_exits_0() {
+    signal_while_waiting_on_stdin(libc::SIGTERM);
+}
+
+#[test]
+fn sigint_while_waiting_on_stdin_exits_0() {
+    signal_while_waiting_on_stdin(libc::SIGINT);
+}
