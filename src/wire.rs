@@ -340,23 +340,59 @@ struct RawRequest<'a> {
 /// Not JSON, not an object, duplicate keys, or no string `command`: invalid
 /// request. A command other than the four queue commands: unknown command.
 /// A missing or invalid `id` (a string or a number is accepted): usage.
-pub fn decode_request(message: &[u8]) -> Result<(Verb, String), UserError> {
-    let raw: RawRequest<'_> =
-        serde_json::from_slice(message).map_err(|_| UserError::InvalidRequest)?;
-    let Some(Field::Text(command)) = raw.command else {
-        return Err(UserError::InvalidRequest);
+pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), UserError> {
+    let (command, id) = match canonical_request(message) {
+        Some((command, id)) => (Cow::Borrowed(command), Field::Text(Cow::Borrowed(id))),
+        None => parse_request(message)?,
     };
     let verb = Verb::from_wire(&command)
         .ok_or_else(|| UserError::UnknownCommand(shown_word(command.as_bytes())))?;
-    let id = match raw.id {
-        Some(Field::Text(id)) => id.into_owned(),
-        Some(Field::Number(id)) => id,
-        _ => return Err(UserError::Usage(verb)),
+    let id = match id {
+        Field::Text(id) => id,
+        Field::Number(id) => Cow::Owned(id),
+        Field::Other => return Err(UserError::Usage(verb)),
     };
     if !is_valid_id(&id) {
         return Err(UserError::Usage(verb));
     }
     Ok((verb, id))
+}
+
+/// The full JSON parse of a request: its `command` string and its `id`.
+fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), UserError> {
+    let raw: RawRequest<'_> =
+        serde_json::from_slice(message).map_err(|_| UserError::InvalidRequest)?;
+    let Some(Field::Text(command)) = raw.command else {
+        return Err(UserError::InvalidRequest);
+    };
+    Ok((command, raw.id.unwrap_or(Field::Other)))
+}
+
+/// The fast path for the usual request, exactly as our client and Python's
+/// `json.dumps` write it: `{"command": "<word>", "id": "<text>"}`, with or
+/// without the blanks, and no escapes in either string. Anything else
+/// (escapes, numbers, other keys, other order, other spacing) returns
+/// `None` and goes through the full JSON parser, so both paths agree.
+fn canonical_request(message: &[u8]) -> Option<(&str, &str)> {
+    fn literal<'a>(text: &'a [u8], expected: &[u8]) -> Option<&'a [u8]> {
+        let text = text.strip_prefix(expected)?;
+        Some(text.strip_prefix(b" ").unwrap_or(text))
+    }
+    fn string(text: &[u8]) -> Option<(&str, &[u8])> {
+        let text = text.strip_prefix(b"\"")?;
+        let end = text.iter().position(|&byte| byte == b'"')?;
+        let (content, rest) = text.split_at(end);
+        if content.iter().any(|&byte| byte == b'\\' || byte < 0x20) {
+            return None;
+        }
+        Some((std::str::from_utf8(content).ok()?, &rest[1..]))
+    }
+    let rest = literal(message, b"{\"command\":")?;
+    let (command, rest) = string(rest)?;
+    let rest = literal(rest, b",")?;
+    let rest = literal(rest, b"\"id\":")?;
+    let (id, rest) = string(rest)?;
+    (rest == b"}").then_some((command, id))
 }
 
 /// Appends the request line for a queue command: `{"command": "call", "id": "1"}\n`.
@@ -438,11 +474,13 @@ fn push_json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// A reply as the client reads it.
+/// A reply as the client reads it. The text borrows from the message
+/// when it has no escapes (a one-line reply), so reading costs no copy.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Reply {
+pub struct Reply<'a> {
     /// The messages, joined by `\n`.
-    pub response: String,
+    #[serde(borrow)]
+    pub response: Cow<'a, str>,
     /// The command failed: print to stderr.
     #[serde(default)]
     pub error: bool,
@@ -452,7 +490,7 @@ pub struct Reply {
 }
 
 /// Decodes one reply message.
-pub fn decode_reply(message: &[u8]) -> Option<Reply> {
+pub fn decode_reply(message: &[u8]) -> Option<Reply<'_>> {
     serde_json::from_slice(message).ok()
 }
 
@@ -523,7 +561,7 @@ mod tests {
 
     #[test]
     fn requests_decode_with_string_or_number_ids_and_extra_fields() {
-        let ok = |text: &str| decode_request(text.as_bytes());
+        let ok = |text: &str| decode_request(text.as_bytes()).map(|(v, id)| (v, id.into_owned()));
         assert_eq!(
             ok(r#"{"command": "call", "id": "1"}"#),
             Ok((Verb::Call, "1".into()))
@@ -614,6 +652,13 @@ mod tests {
             decode_request(&request[..request.len() - 1]),
             Ok((Verb::Hangup, "a\"b".into()))
         );
+        assert_eq!(canonical_request(&request[..request.len() - 1]), None);
+        let mut plain = Vec::new();
+        encode_request(&mut plain, Verb::Call, "b7-1");
+        assert_eq!(
+            canonical_request(&plain[..plain.len() - 1]),
+            Some(("call", "b7-1"))
+        );
     }
 
     /// The framing rules, one byte at a time, with no shortcuts.
@@ -689,6 +734,43 @@ mod tests {
             }
             chunks.push(&input[from..]);
             proptest::prop_assert_eq!(frames(&chunks), reference_frames(&input));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn the_fast_path_agrees_with_the_json_parser(
+            command in proptest::sample::select(vec!["call", "answer", "hangup", "x", "", "é\\"]),
+            id in "[ -~éü😀\\\\\"\u{0}-\u{1f}]{0,70}",
+            blank_a in proptest::bool::ANY,
+            blank_b in proptest::bool::ANY,
+        ) {
+            let blank = |on: bool| if on { " " } else { "" };
+            let message = format!(
+                "{{\"command\":{}{},{}\"id\":{}{}}}",
+                blank(blank_a),
+                serde_json::to_string(command).unwrap(),
+                blank(blank_b),
+                blank(blank_a),
+                serde_json::to_string(&id).unwrap(),
+            );
+            if let Some((fast_command, fast_id)) = canonical_request(message.as_bytes()) {
+                let (slow_command, slow_id) = parse_request(message.as_bytes()).unwrap();
+                proptest::prop_assert_eq!(fast_command, slow_command);
+                let Field::Text(slow_id) = slow_id else {
+                    return Err(proptest::test_runner::TestCaseError::fail("id not text"));
+                };
+                proptest::prop_assert_eq!(fast_id, slow_id);
+            } else {
+                // Only strings with escapes leave the fast path.
+                proptest::prop_assert!(message.contains('\\'), "{}", message);
+            }
         }
     }
 

@@ -147,6 +147,100 @@ impl Report {
     }
 }
 
+/// A message with one call id: the text before and after it.
+struct CallTemplate {
+    before: String,
+    after: String,
+}
+
+impl CallTemplate {
+    fn new(lang: Lang, event: impl Fn(Rc<str>) -> Event) -> CallTemplate {
+        let mut text = String::new();
+        lang.write_event(&event(Rc::from(CALL_MARK)), &mut text);
+        let (before, after) = text.split_once(CALL_MARK).unwrap_or((&text, ""));
+        CallTemplate {
+            before: before.to_string(),
+            after: after.to_string(),
+        }
+    }
+
+    fn matches(&self, line: &str, call: &str) -> bool {
+        line.strip_prefix(self.before.as_str())
+            .and_then(|rest| rest.strip_prefix(call))
+            == Some(self.after.as_str())
+    }
+}
+
+/// A message with a call id then an operator id: the text around them.
+struct CallOperatorTemplate {
+    before: String,
+    between: String,
+    after: String,
+}
+
+impl CallOperatorTemplate {
+    fn new(lang: Lang, event: impl Fn(Rc<str>, Rc<str>) -> Event) -> CallOperatorTemplate {
+        let mut text = String::new();
+        lang.write_event(
+            &event(Rc::from(CALL_MARK), Rc::from(OPERATOR_MARK)),
+            &mut text,
+        );
+        let (before, rest) = text.split_once(CALL_MARK).unwrap_or((&text, ""));
+        let (between, after) = rest.split_once(OPERATOR_MARK).unwrap_or((rest, ""));
+        CallOperatorTemplate {
+            before: before.to_string(),
+            between: between.to_string(),
+            after: after.to_string(),
+        }
+    }
+
+    /// The operator id, if `line` is this message about `call`.
+    fn operator<'l>(&self, line: &'l str, call: &str) -> Option<&'l str> {
+        line.strip_prefix(self.before.as_str())?
+            .strip_prefix(call)?
+            .strip_prefix(self.between.as_str())?
+            .strip_suffix(self.after.as_str())
+            .filter(|operator| !operator.is_empty())
+    }
+}
+
+/// Stand-ins for the ids while splitting a rendered message.
+const CALL_MARK: &str = "\u{1}";
+const OPERATOR_MARK: &str = "\u{2}";
+
+/// Every message a benchmarked call can get, split once at start so each
+/// reply is checked with a few comparisons and no formatting.
+struct Templates {
+    received: CallTemplate,
+    queued: CallTemplate,
+    missed: CallTemplate,
+    ringing: CallOperatorTemplate,
+    answered: CallOperatorTemplate,
+    finished: CallOperatorTemplate,
+}
+
+impl Templates {
+    fn new(lang: Lang) -> Templates {
+        Templates {
+            received: CallTemplate::new(lang, |call| Event::Received { call }),
+            queued: CallTemplate::new(lang, |call| Event::Queued { call }),
+            missed: CallTemplate::new(lang, |call| Event::Missed { call }),
+            ringing: CallOperatorTemplate::new(lang, |call, operator| Event::Ringing {
+                call,
+                operator,
+            }),
+            answered: CallOperatorTemplate::new(lang, |call, operator| Event::Answered {
+                call,
+                operator,
+            }),
+            finished: CallOperatorTemplate::new(lang, |call, operator| Event::Finished {
+                call,
+                operator,
+            }),
+        }
+    }
+}
+
 /// Where a slot's call is in its pattern.
 #[derive(Debug, Clone)]
 enum Step {
@@ -167,7 +261,8 @@ struct Slot {
 
 /// Shared by every connection of a run.
 struct Run {
-    lang: Lang,
+    /// The expected messages, in the server's language.
+    templates: Templates,
     pattern: Pattern,
     /// Commands left to send, when `--commands` bounds the run.
     budget: Option<u64>,
@@ -182,8 +277,6 @@ struct Run {
     last_progress: u64,
     /// A unique prefix for call ids, so runs do not collide on one server.
     id_prefix: String,
-    /// Reused to render expected messages.
-    expected: String,
 }
 
 impl Run {
@@ -197,12 +290,6 @@ impl Run {
             }
             None => true,
         }
-    }
-
-    fn render(&mut self, event: Event) -> &str {
-        self.expected.clear();
-        self.lang.write_event(&event, &mut self.expected);
-        &self.expected
     }
 
     fn connection_done(&mut self) {
@@ -229,10 +316,18 @@ struct BenchConnection {
 }
 
 impl BenchConnection {
-    fn new_call(&mut self) -> String {
+    /// Gives `slot` a fresh call id, reusing its string.
+    fn new_call(&mut self, slot: usize) {
         self.next_call += 1;
-        let prefix = self.run.borrow().id_prefix.clone();
-        format!("{prefix}{}-{}", self.index, self.next_call)
+        let call = &mut self.slots[slot].call;
+        call.clear();
+        let _ = write!(
+            call,
+            "{}{}-{}",
+            self.run.borrow().id_prefix,
+            self.index,
+            self.next_call
+        );
     }
 
     /// Sends the slot's current command, if the run allows one more.
@@ -260,60 +355,47 @@ impl BenchConnection {
         if self.run.borrow().stopping {
             return;
         }
-        let call = self.new_call();
-        self.slots[slot] = Slot {
-            call,
-            step: Step::Call,
-        };
+        self.new_call(slot);
+        self.slots[slot].step = Step::Call;
         self.send(slot);
     }
 
     /// Checks a reply against the slot's step; returns the next step, or
     /// `None` when the call is over. Wrong replies count as unexpected.
     fn check(&mut self, slot: usize, response: &str) -> Option<Step> {
-        let state = self.slots[slot].clone();
-        let call: Rc<str> = Rc::from(state.call.as_str());
+        let step = std::mem::replace(&mut self.slots[slot].step, Step::Call);
+        let call = self.slots[slot].call.as_str();
         let mut run = self.run.borrow_mut();
-        let mut lines = response.lines();
+        let run = &mut *run;
+        let templates = &run.templates;
+        let mut lines = response.split('\n');
         let first = lines.next().unwrap_or("");
-        match state.step {
+        match step {
             Step::Call => {
-                let received = run
-                    .render(Event::Received { call: call.clone() })
-                    .to_string();
                 let second = lines.next().unwrap_or("");
-                if first != received || lines.next().is_some() {
+                if !templates.received.matches(first, call) || lines.next().is_some() {
                     run.report.unexpected += 1;
                     return Some(Step::Hangup(None));
                 }
-                if second == run.render(Event::Queued { call: call.clone() }) {
+                if templates.queued.matches(second, call) {
                     run.report.queued += 1;
                     return Some(Step::Hangup(None));
                 }
-                // The ringing message ends with the operator id in both languages.
-                let prefix = run
-                    .render(Event::Ringing {
-                        call,
-                        operator: Rc::from(""),
-                    })
-                    .to_string();
-                match second.strip_prefix(&prefix) {
-                    Some(operator) if !operator.is_empty() => match run.pattern {
+                match templates.ringing.operator(second, call) {
+                    Some(operator) => match run.pattern {
                         Pattern::CallAnswerHangup => Some(Step::Answer(operator.to_string())),
                         Pattern::CallHangup => Some(Step::Hangup(None)),
                     },
-                    _ => {
+                    None => {
                         run.report.unexpected += 1;
                         Some(Step::Hangup(None))
                     }
                 }
             }
             Step::Answer(operator) => {
-                let answered = Event::Answered {
-                    call,
-                    operator: Rc::from(operator.as_str()),
-                };
-                if first == run.render(answered) && lines.next().is_none() {
+                if templates.answered.operator(first, call) == Some(operator.as_str())
+                    && lines.next().is_none()
+                {
                     Some(Step::Hangup(Some(operator)))
                 } else {
                     run.report.unexpected += 1;
@@ -321,15 +403,14 @@ impl BenchConnection {
                 }
             }
             Step::Hangup(answered_by) => {
-                let expected = match answered_by {
-                    Some(operator) => Event::Finished {
-                        call,
-                        operator: Rc::from(operator.as_str()),
-                    },
-                    None => Event::Missed { call },
-                };
                 // Further lines are other calls the freed operator now rings.
-                if first != run.render(expected) {
+                let expected = match &answered_by {
+                    Some(operator) => {
+                        templates.finished.operator(first, call) == Some(operator.as_str())
+                    }
+                    None => templates.missed.matches(first, call),
+                };
+                if !expected {
                     run.report.unexpected += 1;
                 }
                 None
@@ -494,7 +575,7 @@ pub fn load(
     };
     let clients = options.clients as usize;
     let run = Rc::new(RefCell::new(Run {
-        lang: options.lang,
+        templates: Templates::new(options.lang),
         pattern: options.pattern,
         budget: options.commands,
         stopping: false,
@@ -504,7 +585,6 @@ pub fn load(
         reactor: reactor.clone(),
         last_progress: 0,
         id_prefix: format!("b{}-", std::process::id()),
-        expected: String::new(),
     }));
     if let Some(duration) = duration {
         let weak = Rc::downgrade(&run);
