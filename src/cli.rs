@@ -116,6 +116,9 @@ pub struct BenchOptions {
     /// Language the server speaks (to check its replies).
     #[arg(long, value_name = "pt|en", default_value = "pt")]
     pub lang: Lang,
+    /// Idle connections to open (and hold) before the load starts.
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub idle: u32,
     /// Print the results as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -131,6 +134,8 @@ pub enum Pattern {
     CallAnswerHangup,
     /// `call`, `hangup` (a missed call).
     CallHangup,
+    /// `call` only: calls stay (to fill the queue before another run).
+    Call,
 }
 
 impl Pattern {
@@ -139,6 +144,7 @@ impl Pattern {
         match self {
             Pattern::CallAnswerHangup => "call-answer-hangup",
             Pattern::CallHangup => "call-hangup",
+            Pattern::Call => "call",
         }
     }
 }

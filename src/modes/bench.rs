@@ -277,6 +277,8 @@ struct Run {
     last_progress: u64,
     /// A unique prefix for call ids, so runs do not collide on one server.
     id_prefix: String,
+    /// Idle connections not yet connected (or failed); the load waits for them.
+    idle_pending: usize,
 }
 
 impl Run {
@@ -379,12 +381,13 @@ impl BenchConnection {
                 }
                 if templates.queued.matches(second, call) {
                     run.report.queued += 1;
-                    return Some(Step::Hangup(None));
+                    return (run.pattern != Pattern::Call).then_some(Step::Hangup(None));
                 }
                 match templates.ringing.operator(second, call) {
                     Some(operator) => match run.pattern {
                         Pattern::CallAnswerHangup => Some(Step::Answer(operator.to_string())),
                         Pattern::CallHangup => Some(Step::Hangup(None)),
+                        Pattern::Call => None,
                     },
                     None => {
                         run.report.unexpected += 1;
@@ -561,55 +564,152 @@ fn schedule_progress(run: &Rc<RefCell<Run>>) {
     });
 }
 
-/// Runs a load against a server on `reactor`; returns when every connection is done.
+/// Runs a load against a server on `reactor`; returns when every connection
+/// is done. With `--idle N`, N connections are opened first and held open
+/// (doing nothing) while the load runs.
 pub fn load(
     reactor: &Reactor,
     addr: SocketAddr,
     options: &BenchOptions,
     progress: bool,
 ) -> io::Result<Report> {
-    let duration = match (options.duration, options.commands) {
-        (Some(seconds), _) => Some(Duration::from_secs_f64(seconds)),
-        (None, Some(_)) => None,
-        (None, None) => Some(Duration::from_secs(5)),
-    };
-    let clients = options.clients as usize;
     let run = Rc::new(RefCell::new(Run {
         templates: Templates::new(options.lang),
         pattern: options.pattern,
         budget: options.commands,
         stopping: false,
-        active: clients,
+        active: options.clients as usize,
         report: Report::new(),
         started: Instant::now(),
         reactor: reactor.clone(),
         last_progress: 0,
         id_prefix: format!("b{}-", std::process::id()),
+        idle_pending: options.idle as usize,
     }));
-    if let Some(duration) = duration {
-        let weak = Rc::downgrade(&run);
-        reactor.call_later(duration, move || {
-            if let Some(run) = weak.upgrade() {
-                run.borrow_mut().stopping = true;
-            }
-        });
+    let start = Rc::new(LoadStart {
+        run: run.clone(),
+        addr,
+        options: options.clone(),
+        progress,
+    });
+    if options.idle == 0 {
+        start.start();
     }
-    if progress {
-        schedule_progress(&run);
-    }
-    for index in 0..clients {
+    for _ in 0..options.idle {
         reactor.connect_tcp(
             addr,
-            BenchConnector {
+            IdleConnector {
                 run: run.clone(),
-                index,
-                pipeline: options.pipeline as usize,
+                start: start.clone(),
             },
         );
     }
     reactor.run()?;
     let report = run.borrow().report.clone();
     Ok(report)
+}
+
+/// What starts the measured load, once the idle connections are up.
+struct LoadStart {
+    run: Rc<RefCell<Run>>,
+    addr: SocketAddr,
+    options: BenchOptions,
+    progress: bool,
+}
+
+impl LoadStart {
+    fn start(&self) {
+        let reactor = {
+            let mut run = self.run.borrow_mut();
+            run.started = Instant::now();
+            run.reactor.clone()
+        };
+        let duration = match (self.options.duration, self.options.commands) {
+            (Some(seconds), _) => Some(Duration::from_secs_f64(seconds)),
+            (None, Some(_)) => None,
+            (None, None) => Some(Duration::from_secs(5)),
+        };
+        if let Some(duration) = duration {
+            let weak = Rc::downgrade(&self.run);
+            reactor.call_later(duration, move || {
+                if let Some(run) = weak.upgrade() {
+                    run.borrow_mut().stopping = true;
+                }
+            });
+        }
+        if self.progress {
+            schedule_progress(&self.run);
+        }
+        for index in 0..self.options.clients as usize {
+            reactor.connect_tcp(
+                self.addr,
+                BenchConnector {
+                    run: self.run.clone(),
+                    index,
+                    pipeline: self.options.pipeline as usize,
+                },
+            );
+        }
+    }
+
+    /// One idle connection is up or failed; the last one starts the load.
+    fn idle_settled(&self) {
+        let ready = {
+            let mut run = self.run.borrow_mut();
+            run.idle_pending -= 1;
+            run.idle_pending == 0
+        };
+        if ready {
+            self.start();
+        }
+    }
+}
+
+/// An idle connection: it connects, then only listens.
+struct IdleConnection {
+    run: Rc<RefCell<Run>>,
+    start: Rc<LoadStart>,
+}
+
+impl Protocol for IdleConnection {
+    fn connection_made(&mut self, _transport: Transport) {
+        self.start.idle_settled();
+    }
+
+    fn data_received(&mut self, _data: &[u8]) {
+        // Idle connections send nothing: anything but events is wrong
+        // (such as a "server full" refusal).
+        self.run.borrow_mut().report.unexpected += 1;
+    }
+
+    fn connection_lost(&mut self, reason: ConnectionLost) {
+        let mut run = self.run.borrow_mut();
+        if run.active > 0 {
+            log::warn!("idle connection lost: {reason}");
+            run.report.connection_failures += 1;
+        }
+    }
+}
+
+/// Opens one idle connection.
+struct IdleConnector {
+    run: Rc<RefCell<Run>>,
+    start: Rc<LoadStart>,
+}
+
+impl ClientFactory for IdleConnector {
+    fn build_protocol(&mut self, _addr: SocketAddr) -> Box<dyn Protocol> {
+        Box::new(IdleConnection {
+            run: self.run.clone(),
+            start: self.start.clone(),
+        })
+    }
+
+    fn client_connection_failed(&mut self, error: io::Error) {
+        log::warn!("idle connection failed: {error}");
+        self.run.borrow_mut().report.connection_failures += 1;
+        self.start.idle_settled();
+    }
 }
 
 /// The floor: a blocking ping-pong of 32-byte messages over loopback
@@ -676,6 +776,8 @@ pub fn run(options: &BenchOptions) -> io::Result<ExitCode> {
         let seconds = options.duration.unwrap_or(5.0);
         baseline(Duration::from_secs_f64(seconds))?
     } else {
+        // Idle connections need descriptors: as many as the system allows.
+        crate::modes::server::raise_open_file_limit();
         let reactor = Reactor::new()?;
         reactor.install_signal_handlers()?;
         let addr = resolve(&options.connect)?;
@@ -685,10 +787,11 @@ pub fn run(options: &BenchOptions) -> io::Result<ExitCode> {
         "loopback ping-pong (blocking, 32-byte messages)".to_string()
     } else {
         format!(
-            "{} clients, pipeline {}, pattern {}, server {}",
+            "{} clients, pipeline {}, pattern {}, {} idle connections, server {}",
             options.clients,
             options.pipeline,
             options.pattern.name(),
+            options.idle,
             options.connect
         )
     };
