@@ -1,4 +1,54 @@
 //! callcenter: a simulated call-center queue on a hand-written, Twisted-style reactor.
+//!
+//! Operators answer, reject or ignore calls; calls wait in a FIFO queue; every
+//! step prints an exact message (Portuguese or English). The program runs
+//! standalone (commands on stdin), as a TCP server taking JSON commands, as
+//! the matching client, or as a load generator. Everything runs on one
+//! single-threaded event loop written here on `mio`, shaped like Twisted's
+//! reactor, so the code doubles as a reference for how such a loop works.
+//!
+//! # Layout
+//!
+//! [`reactor`] is the event loop and nothing else: `Reactor` (`run`, `stop`,
+//! `call_later`), `Protocol`/`Factory`/`ClientFactory`, `Transport` (buffered,
+//! never-blocking writes with backpressure), `LineReceiver`, `standard_io`,
+//! TCP listening and connecting, and the `Clock` that tests drive by hand. It
+//! knows nothing of calls: the examples in `examples/` use it alone.
+//!
+//! [`engine`] is the queue: a pure state machine with no I/O and no clock.
+//! Commands go in, events and ring-timer effects come out as values; every
+//! command costs O(log n) whatever the number of operators and waiting calls.
+//!
+//! [`command`] parses the command lines people type; [`messages`] holds every
+//! user-facing text, one file per language; [`wire`] is the client/server
+//! protocol (framing of JSON messages, requests, replies), also sans-I/O.
+//!
+//! [`modes`] wires those together on the reactor: `service` (the engine plus
+//! its ring timers, shared by standalone and server), `standalone`, `server`,
+//! `client` and `bench`. [`cli`] declares the command line and checks its
+//! values; `main.rs` only parses it and starts a mode. [`histogram`] keeps
+//! the bench's latencies in fixed memory.
+//!
+//! # A first taste
+//!
+//! The engine on its own, as the standalone mode drives it:
+//!
+//! ```
+//! use callcenter::engine::Engine;
+//! use callcenter::messages::Lang;
+//!
+//! let mut engine = Engine::new(["A", "B"]).unwrap();
+//! let mut effects = Vec::new();
+//! engine.call("1", &mut effects).unwrap();
+//! let mut text = String::new();
+//! for effect in &effects {
+//!     if let callcenter::engine::Effect::Event(event) = effect {
+//!         Lang::En.write_event(event, &mut text);
+//!         text.push('\n');
+//!     }
+//! }
+//! assert_eq!(text, "Call 1 received\nCall 1 ringing for operator A\n");
+//! ```
 
 #![warn(missing_docs)]
 

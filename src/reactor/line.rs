@@ -6,6 +6,28 @@
 //! Lines are bounded by `max_length`, the partial line in the buffer too, so
 //! a peer that never sends a delimiter cannot grow memory. Each byte is
 //! scanned for the delimiter once, however the input is chunked.
+//!
+//! ```
+//! use std::cell::RefCell;
+//! use std::rc::Rc;
+//! use callcenter::reactor::{LineHandler, LineReceiver, Protocol, Transport};
+//!
+//! struct Collect(Rc<RefCell<Vec<String>>>);
+//!
+//! impl LineHandler for Collect {
+//!     fn line_received(&mut self, line: &[u8]) {
+//!         self.0.borrow_mut().push(String::from_utf8_lossy(line).into_owned());
+//!     }
+//! }
+//!
+//! let lines = Rc::new(RefCell::new(Vec::new()));
+//! let mut receiver = LineReceiver::new(Collect(lines.clone()));
+//! receiver.connection_made(Transport::memory());
+//! for chunk in [&b"call 1\r"[..], b"\nansw", b"er A\nhang"] {
+//!     receiver.data_received(chunk);
+//! }
+//! assert_eq!(*lines.borrow(), ["call 1", "answer A"]);
+//! ```
 
 use super::protocol::{AfterEof, ConnectionLost, Protocol};
 use super::transport::Transport;

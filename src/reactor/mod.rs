@@ -13,6 +13,32 @@
 //! `reactor`: protocols and timer callbacks keep a clone to schedule calls
 //! or stop the loop.
 //!
+//! # Time in tests
+//!
+//! A reactor built on a [`ManualClock`] only moves when the test moves it,
+//! as with Twisted's `task.Clock`:
+//!
+//! ```
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//! use std::time::Duration;
+//! use callcenter::reactor::{ManualClock, Reactor};
+//!
+//! let clock = ManualClock::new();
+//! let reactor = Reactor::with_clock(Rc::new(clock.clone())).unwrap();
+//! let fired = Rc::new(Cell::new(false));
+//! let flag = fired.clone();
+//! let call = reactor.call_later(Duration::from_secs(10), move || flag.set(true));
+//!
+//! clock.advance(Duration::from_secs(9));
+//! reactor.run_due_timers();
+//! assert!(!fired.get() && call.active());
+//!
+//! clock.advance(Duration::from_secs(1));
+//! reactor.run_due_timers();
+//! assert!(fired.get() && !call.active());
+//! ```
+//!
 //! # Tokens
 //!
 //! Sources live in a slab. A source's `mio::Token` packs its slab key with
