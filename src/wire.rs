@@ -171,6 +171,12 @@ impl Framer {
                             _ => {}
                         }
                     }
+                    if self.length > MAX_MESSAGE {
+                        self.state = State::Dead;
+                        self.carried = Vec::new();
+                        on_frame(Frame::TooLong);
+                        return;
+                    }
                     if complete {
                         self.state = State::Idle;
                         let go_on = if self.carried.is_empty() {
@@ -187,11 +193,6 @@ impl Framer {
                         if !go_on {
                             return;
                         }
-                    } else if self.length > MAX_MESSAGE {
-                        self.state = State::Dead;
-                        self.carried = Vec::new();
-                        on_frame(Frame::TooLong);
-                        return;
                     }
                 }
             }
@@ -413,6 +414,9 @@ pub enum ReplyKind {
     Error,
     /// Messages no command of this connection caused (`"event": true`).
     Event,
+    /// Not a reply to any command: the server closes the connection after
+    /// it (`"error": true, "closing": true`), as when it is full.
+    Closing,
 }
 
 /// Appends one reply line: `{"response": "<text>"}` plus the kind's flag.
@@ -424,6 +428,7 @@ pub fn encode_reply(out: &mut Vec<u8>, text: &str, kind: ReplyKind) {
         ReplyKind::Ok => b"}\n".as_slice(),
         ReplyKind::Error => b", \"error\": true}\n",
         ReplyKind::Event => b", \"event\": true}\n",
+        ReplyKind::Closing => b", \"error\": true, \"closing\": true}\n",
     });
 }
 
@@ -487,6 +492,9 @@ pub struct Reply<'a> {
     /// Not a reply: messages caused by a timer, sent to every client.
     #[serde(default)]
     pub event: bool,
+    /// Not a reply: the server is closing the connection (it is full).
+    #[serde(default)]
+    pub closing: bool,
 }
 
 /// Decodes one reply message.
@@ -552,6 +560,11 @@ mod tests {
         assert_eq!(frames(&bytes), ["<too long>"]);
         let garbage = vec![b'x'; MAX_MESSAGE + 1];
         assert_eq!(frames(&[&garbage]), ["<too long>"]);
+        let mut one_over = b"{\"id\": \"".to_vec();
+        one_over.resize(MAX_MESSAGE - 1, b'x');
+        one_over.extend_from_slice(b"\"}");
+        assert_eq!(one_over.len(), MAX_MESSAGE + 1);
+        assert_eq!(frames(&[&one_over]), ["<too long>"]);
         let mut exact = b"{\"id\": \"".to_vec();
         exact.resize(MAX_MESSAGE - 2, b'x');
         exact.extend_from_slice(b"\"}");

@@ -125,6 +125,12 @@ impl Client {
             Channel::Out
         };
         let text = reply.response.trim_end_matches('\n');
+        if reply.closing {
+            // The server refused us (it is full): say why, then leave.
+            let text = format!("{text}\n");
+            self.fail_with(&text);
+            return;
+        }
         if reply.event {
             let prompt_showing = self.interactive && !self.input_done && self.pending.is_empty();
             if prompt_showing {
@@ -164,13 +170,18 @@ impl Client {
 
     /// Ends with an error line and exit status 1.
     fn fail(&mut self, error: &UserError) {
+        let text = self.error_text(error);
+        self.fail_with(&text);
+    }
+
+    /// Ends with `text` on stderr and exit status 1.
+    fn fail_with(&mut self, text: &str) {
         if self.finished {
             return;
         }
         self.finished = true;
         self.failed = true;
-        let text = self.error_text(error);
-        self.print(Channel::Err, &text);
+        self.print(Channel::Err, text);
         if let Some(server) = &self.server {
             server.abort_connection();
         }

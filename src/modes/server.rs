@@ -168,7 +168,7 @@ impl Factory for ServerFactory {
                 .lang
                 .write_error(&UserError::ServerFull(shared.max_clients), &mut text);
             let mut reply = Vec::new();
-            encode_reply(&mut reply, &text, ReplyKind::Error);
+            encode_reply(&mut reply, &text, ReplyKind::Closing);
             return Some(Box::new(Refusal { reply }));
         }
         drop(shared);
