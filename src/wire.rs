@@ -303,9 +303,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
             fn visit_i64<E>(self, number: i64) -> Result<Field<'a>, E> {
                 Ok(Field::Number(number.to_string()))
             }
-            fn visit_f64<E>(self, number: f64) -> Result<Field<'a>, E> {
-                Ok(serde_json::Number::from_f64(number)
-                    .map_or(Field::Other, |n| Field::Number(n.to_string())))
+            fn visit_f64<E>(self, _: f64) -> Result<Field<'a>, E> {
+                // Only integers name a call: `1.5`, `1e3` or an integer too
+                // big for 64 bits would not read back as the same id.
+                Ok(Field::Other)
             }
             fn visit_bool<E>(self, _: bool) -> Result<Field<'a>, E> {
                 Ok(Field::Other)
@@ -361,6 +362,11 @@ pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), UserError>
 
 /// The full JSON parse of a request: its `command` string and its `id`.
 fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), UserError> {
+    // serde would also read a struct from an array (`["call", "1"]`): only
+    // an object is a request.
+    if message.first() != Some(&b'{') {
+        return Err(UserError::InvalidRequest);
+    }
     let raw: RawRequest<'_> =
         serde_json::from_slice(message).map_err(|_| UserError::InvalidRequest)?;
     let Some(Field::Text(command)) = raw.command else {
@@ -603,6 +609,7 @@ mod tests {
         for text in [
             "not json",
             "[1, 2]",
+            r#"["call", "1"]"#,
             "42",
             "{}",
             r#"{"command": 1, "id": "1"}"#,
@@ -627,6 +634,9 @@ mod tests {
             r#"{"command": "call", "id": true}"#,
             r#"{"command": "call", "id": {"x": 1}}"#,
             r#"{"command": "call", "id": [1]}"#,
+            r#"{"command": "call", "id": 1.5}"#,
+            r#"{"command": "call", "id": 1e3}"#,
+            r#"{"command": "call", "id": 123456789012345678901234567890}"#,
         ] {
             assert_eq!(bad(text), UserError::Usage(Verb::Call), "{text}");
         }

@@ -89,6 +89,9 @@ pub(crate) enum Sub {
     Stderr = 2,
 }
 
+// Tokens pack a 32-bit generation above a 30-bit key: 64-bit targets only.
+const _: () = assert!(usize::BITS == 64, "tokens need a 64-bit usize");
+
 fn make_token(key: usize, generation: u32, sub: Sub) -> Token {
     Token(((generation as usize) << 32) | (key << 2) | sub as usize)
 }
@@ -641,6 +644,9 @@ impl Reactor {
         }
         let rest: Vec<Entry> = self.inner.sources.borrow_mut().drain().collect();
         drop(rest);
+        // Pending calls never run after the loop ends; dropping them frees
+        // what they hold (often a clone of this reactor).
+        self.inner.timers.clear();
     }
 }
 

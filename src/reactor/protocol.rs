@@ -55,7 +55,9 @@ pub enum AfterEof {
 /// One connection's event handler.
 ///
 /// Mirrors `twisted.internet.protocol.Protocol`. The reactor calls these
-/// methods one at a time from its loop, never from inside another of them.
+/// methods one at a time from its loop. The one exception is deliberate:
+/// a callback that opens a connection (say, standard I/O once a server
+/// connection is up) sees that connection's `connection_made` run at once.
 pub trait Protocol {
     /// Mirrors `Protocol.connectionMade`: called once, when the connection is
     /// ready, with the transport to write to. Keep the transport to use it later.

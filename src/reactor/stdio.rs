@@ -4,8 +4,9 @@
 //! when the kernel allows it (terminal, pipe, socket). epoll refuses regular
 //! files and `/dev/null` (EPERM); those never block, so they are read in
 //! chunks by a zero-delay timer instead, one chunk per loop turn, so timers
-//! and other connections still get their turn (Twisted's `_posixstdio` falls
-//! back to polling in the same way).
+//! and other connections still get their turn (Twisted's epoll reactor does
+//! the same: `addReader` catches EPERM and hands such descriptors to its
+//! continuous poller).
 //!
 //! Output (stdout and stderr, ordered in one buffer) is written without
 //! blocking when the descriptor can be polled; files and `/dev/null` are

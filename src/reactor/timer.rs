@@ -194,6 +194,17 @@ impl Timers {
         self.queue.borrow().first_key_value().map(|(key, _)| key.0)
     }
 
+    /// Cancels every pending call (the loop has ended).
+    pub(crate) fn clear(&self) {
+        let pending = std::mem::take(&mut *self.queue.borrow_mut());
+        for entry in pending.into_values() {
+            entry.phase.set(Phase::Cancelled);
+            // Bind first: dropping the callback may drop other handles.
+            let callback = entry.callback.borrow_mut().take();
+            drop(callback);
+        }
+    }
+
     /// The number of pending calls.
     pub(crate) fn pending(&self) -> usize {
         self.queue.borrow().len()
