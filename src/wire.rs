@@ -86,6 +86,18 @@ impl Framer {
         }
     }
 
+    /// End of input: what was left unfinished (a message without its end,
+    /// or the start of a line that is not JSON) is malformed. Returns that
+    /// frame, if any; the framer is then between messages.
+    pub fn finish(&mut self) -> Option<Frame<'static>> {
+        let pending = matches!(self.state, State::Json | State::Garbage);
+        if self.state != State::Dead {
+            self.state = State::Idle;
+        }
+        self.carried.clear();
+        pending.then_some(Frame::Malformed)
+    }
+
     /// Feeds `data`, calling `on_frame` for each frame found, in order.
     /// `on_frame` returns `false` to stop; the rest of `data` is dropped.
     pub fn feed(&mut self, data: &[u8], mut on_frame: impl FnMut(Frame<'_>) -> bool) {
@@ -420,8 +432,9 @@ pub enum ReplyKind {
     Error,
     /// Messages no command of this connection caused (`"event": true`).
     Event,
-    /// Not a reply to any command: the server closes the connection after
-    /// it (`"error": true, "closing": true`), as when it is full.
+    /// An error after which the server closes the connection
+    /// (`"error": true, "closing": true`): a message too long (the reply to
+    /// it), or a refusal when the server is full (a reply to nothing).
     Closing,
 }
 
@@ -498,7 +511,8 @@ pub struct Reply<'a> {
     /// Not a reply: messages caused by a timer, sent to every client.
     #[serde(default)]
     pub event: bool,
-    /// Not a reply: the server is closing the connection (it is full).
+    /// The server closes the connection after this error (it is full, or
+    /// a message was too long).
     #[serde(default)]
     pub closing: bool,
 }
@@ -555,6 +569,18 @@ mod tests {
             frames(&[b"{\"x\": 1} trailing\n"]),
             ["{\"x\": 1}", "<malformed>"]
         );
+    }
+
+    #[test]
+    fn end_of_input_reports_an_unfinished_message() {
+        let mut framer = Framer::new();
+        framer.feed(b"{\"command\": \"hang", |_| true);
+        assert_eq!(framer.finish(), Some(Frame::Malformed));
+        assert_eq!(framer.finish(), None);
+        framer.feed(b"hello", |_| true);
+        assert_eq!(framer.finish(), Some(Frame::Malformed));
+        framer.feed(b"{}\n  ", |_| true);
+        assert_eq!(framer.finish(), None);
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
             "Message too long (over {} bytes): closing the connection",
             crate::wire::MAX_MESSAGE
         ),
-        UserError::ServerFull(max) => write!(out, "Server full ({max} clients): try again later"),
+        UserError::ServerFull(max) => write!(out, "Server full (limit {max}): try again later"),
         UserError::CannotConnect { addr, reason } => {
             write!(out, "Cannot connect to {addr}: {reason}")
         }

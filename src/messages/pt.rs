@@ -57,7 +57,7 @@ pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
             crate::wire::MAX_MESSAGE
         ),
         UserError::ServerFull(max) => {
-            write!(out, "Servidor cheio ({max} clientes): tente mais tarde")
+            write!(out, "Servidor cheio (limite {max}): tente mais tarde")
         }
         UserError::CannotConnect { addr, reason } => {
             write!(out, "Não foi possível conectar a {addr}: {reason}")

@@ -215,6 +215,10 @@ impl LineHandler for Interpreter {
 
     fn line_length_exceeded(&mut self, line: &[u8]) -> Overflow {
         let mut client = self.client.borrow_mut();
+        if client.input_done || client.finished {
+            // After `exit` nothing more is read, long lines included.
+            return Overflow::Discard;
+        }
         let text = client.error_text(&overlong_line_error(line));
         client.emit_local(Channel::Err, text);
         Overflow::Discard

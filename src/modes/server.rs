@@ -20,7 +20,9 @@ use crate::command::UserError;
 use crate::engine::Engine;
 use crate::messages::Lang;
 use crate::modes::service::QueueService;
-use crate::reactor::{BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport};
+use crate::reactor::{
+    AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
+};
 use crate::wire::{Frame, Framer, ReplyKind, decode_request, encode_reply};
 
 /// Above this much unsent output, stop reading a client's commands.
@@ -92,7 +94,10 @@ impl Connection {
             },
             Frame::Malformed => self.send_error(&UserError::InvalidRequest),
             Frame::TooLong => {
-                self.send_error(&UserError::MessageTooLong);
+                self.text.clear();
+                let lang = self.shared.borrow().lang;
+                lang.write_error(&UserError::MessageTooLong, &mut self.text);
+                self.send(ReplyKind::Closing);
                 if let Some(transport) = &self.transport {
                     transport.lose_connection();
                 }
@@ -123,6 +128,15 @@ impl Protocol for ServerProtocol {
     fn data_received(&mut self, data: &[u8]) {
         let connection = &mut self.connection;
         self.framer.feed(data, |frame| connection.frame(frame));
+    }
+
+    fn read_connection_lost(&mut self) -> AfterEof {
+        // A client that half-closes after an unfinished message still gets
+        // its error reply before the connection closes.
+        if let Some(frame) = self.framer.finish() {
+            self.connection.frame(frame);
+        }
+        AfterEof::Close
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {

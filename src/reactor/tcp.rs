@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -20,6 +21,11 @@ use super::protocol::{AfterEof, ConnectionLost, Factory, Protocol};
 use super::timer::DelayedCall;
 use super::transport::{Sink, Transport};
 use super::{Entry, Inner, Reactor, Source, Sub, make_token};
+
+/// Connections the kernel may queue before we accept them. Mirrors the
+/// `backlog` argument of `listenTCP`; mio's default (128) would make a
+/// burst of clients wait a second for a SYN retry.
+const LISTEN_BACKLOG: libc::c_int = 1024;
 
 /// First pause after running out of descriptors; doubles up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -136,6 +142,11 @@ impl Reactor {
         factory: F,
     ) -> io::Result<Listener> {
         let mut listener = TcpListener::bind(addr)?;
+        // Listening again on a listening socket only changes its backlog.
+        // SAFETY: a valid, owned socket descriptor.
+        if unsafe { libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
         let local = listener.local_addr()?;
         let mut sources = self.inner.sources.borrow_mut();
         let (key, generation) = self.vacant(&sources)?;
