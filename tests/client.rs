@@ -542,7 +542,7 @@ fn a_full_server_s_refusal_is_shown_by_the_client() {
         (
             Some(1),
             String::new(),
-            "Server full (1 clients): try again later\n".to_string()
+            "Server full (limit 1): try again later\n".to_string()
         )
     );
     drop(first);

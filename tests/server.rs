@@ -23,8 +23,7 @@ const SEED_PT: &str = include_str!("fixtures/seed.pt.out");
 const INVALID: &str = r#"{"response": "Invalid request: expected {\"command\": \"<command>\", \"id\": \"<id>\"}", "error": true}"#;
 
 /// The error reply to a message over 64 KiB (`--lang en`).
-const TOO_LONG: &str =
-    r#"{"response": "Message too long (over 65536 bytes): closing the connection", "error": true}"#;
+const TOO_LONG: &str = r#"{"response": "Message too long (over 65536 bytes): closing the connection", "error": true, "closing": true}"#;
 
 /// The reply line carrying `text` with no flag, as the server encodes it.
 fn ok_reply(text: &str) -> String {
@@ -478,7 +477,7 @@ fn past_max_clients_a_connection_is_refused_until_one_leaves() {
     let mut third = server.connect();
     assert_eq!(
         third.expect_line(),
-        r#"{"response": "Server full (2 clients): try again later", "error": true, "closing": true}"#
+        r#"{"response": "Server full (limit 2): try again later", "error": true, "closing": true}"#
     );
     third.expect_eof();
     // The first leaves; once the server has closed it, a newcomer is served.
@@ -494,7 +493,7 @@ fn past_max_clients_a_connection_is_refused_until_one_leaves() {
     let mut fifth = server.connect();
     assert_eq!(
         fifth.expect_line(),
-        r#"{"response": "Server full (2 clients): try again later", "error": true, "closing": true}"#
+        r#"{"response": "Server full (limit 2): try again later", "error": true, "closing": true}"#
     );
     fifth.expect_eof();
     assert_eq!(
