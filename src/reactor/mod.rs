@@ -151,6 +151,8 @@ pub(crate) struct Inner {
     resumed: RefCell<Vec<Transport>>,
     /// The read buffer, lent to one read at a time.
     read_buffer: RefCell<Vec<u8>>,
+    /// The events of one poll, copied out; reused every turn.
+    ready: RefCell<Vec<(Token, bool, bool)>>,
 }
 
 /// The event loop. Mirrors `twisted.internet.reactor`.
@@ -184,6 +186,7 @@ impl Reactor {
                 dirty: RefCell::new(Vec::new()),
                 resumed: RefCell::new(Vec::new()),
                 read_buffer: RefCell::new(vec![0; READ_CHUNK]),
+                ready: RefCell::new(Vec::new()),
             }),
         })
     }
@@ -239,7 +242,9 @@ impl Reactor {
 
     /// One turn of the loop: due timers, then a poll that waits at most until
     /// the next timer (and at most `max_wait`, if given), then dispatch and
-    /// flush. Mirrors `reactor.iterate`.
+    /// flush. Mirrors `reactor.iterate`. Outside [`run`](Reactor::run) and
+    /// without a `max_wait`, it stops after the timers rather than wait for
+    /// ever.
     pub fn iterate(&self, max_wait: Option<Duration>) -> io::Result<()> {
         self.run_due_timers();
         self.read_resumed();
@@ -263,20 +268,22 @@ impl Reactor {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(error) => return Err(error),
         }
-        let ready: Vec<(Token, bool, bool)> = events
-            .iter()
-            .map(|event| {
-                (
-                    event.token(),
-                    event.is_readable() || event.is_read_closed() || event.is_error(),
-                    event.is_writable() || event.is_write_closed(),
-                )
-            })
-            .collect();
+        // Copy the events out (into a reused vector), so no borrow of the
+        // poll's event list is held while protocols run.
+        let mut ready = std::mem::take(&mut *self.inner.ready.borrow_mut());
+        ready.extend(events.iter().map(|event| {
+            (
+                event.token(),
+                event.is_readable() || event.is_read_closed() || event.is_error(),
+                event.is_writable() || event.is_write_closed(),
+            )
+        }));
         drop(events);
-        for (token, readable, writable) in ready {
+        for &(token, readable, writable) in &ready {
             self.dispatch(token, readable, writable);
         }
+        ready.clear();
+        *self.inner.ready.borrow_mut() = ready;
         self.flush_dirty();
         Ok(())
     }
@@ -438,6 +445,12 @@ impl Reactor {
 
     /// Standard input that epoll refuses: read one chunk per loop turn.
     fn schedule_input_read(&self, transport: &Transport) {
+        if let Sink::Stdio(fds) = &transport.state.borrow().sink
+            && fds.reader.as_ref().is_some_and(DelayedCall::active)
+        {
+            // A read is already due (resumed before the last one ran).
+            return;
+        }
         let reactor = Rc::downgrade(&self.inner);
         let target = transport.clone();
         let reader = self.call_later(Duration::ZERO, move || {
@@ -450,17 +463,18 @@ impl Reactor {
         }
     }
 
+    /// The protocol of an open connection.
+    fn protocol_of(&self, transport: &Transport) -> Option<Rc<RefCell<dyn Protocol>>> {
+        let token = transport.state.borrow().token?;
+        self.lookup(token, |source, _| match source {
+            Source::Connection(connection) => Some(connection.protocol.clone()),
+            _ => None,
+        })
+        .flatten()
+    }
+
     fn read_input_chunk(&self, transport: &Transport) {
-        let Some(token) = transport.state.borrow().token else {
-            return;
-        };
-        let Some(protocol) = self
-            .lookup(token, |source, _| match source {
-                Source::Connection(connection) => Some(connection.protocol.clone()),
-                _ => None,
-            })
-            .flatten()
-        else {
+        let Some(protocol) = self.protocol_of(transport) else {
             return;
         };
         if !transport.state.borrow().wants_read() {
@@ -487,16 +501,7 @@ impl Reactor {
     fn read_resumed(&self) {
         let resumed = std::mem::take(&mut *self.inner.resumed.borrow_mut());
         for transport in resumed {
-            let Some(token) = transport.state.borrow().token else {
-                continue;
-            };
-            let Some(protocol) = self
-                .lookup(token, |source, _| match source {
-                    Source::Connection(connection) => Some(connection.protocol.clone()),
-                    _ => None,
-                })
-                .flatten()
-            else {
+            let Some(protocol) = self.protocol_of(&transport) else {
                 continue;
             };
             let scheduled = matches!(&transport.state.borrow().sink,
