@@ -26,7 +26,8 @@ pub struct RealClock {
 }
 
 impl RealClock {
-    /// A clock whose time zero is now.
+    /// A clock whose time zero is now. Twisted's reactor reads the same kind
+    /// of monotonic time for `reactor.seconds()`.
     pub fn new() -> RealClock {
         RealClock {
             epoch: Instant::now(),
@@ -59,7 +60,7 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
-    /// A clock at time zero.
+    /// A clock at time zero. Mirrors `task.Clock()`.
     pub fn new() -> ManualClock {
         ManualClock::default()
     }

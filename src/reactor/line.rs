@@ -33,6 +33,10 @@ use super::protocol::{AfterEof, ConnectionLost, Protocol};
 use super::transport::Transport;
 
 /// What to do after a line longer than the maximum.
+///
+/// In Twisted, `lineLengthExceeded` acts itself (its default calls
+/// `transport.loseConnection()`); here the handler returns its decision and
+/// the `LineReceiver` carries it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overflow {
     /// Close the connection (after the output drains): Twisted's default.
@@ -105,7 +109,8 @@ impl<H: LineHandler> LineReceiver<H> {
         }
     }
 
-    /// Sets [`max_length`](LineReceiver::max_length).
+    /// Sets [`max_length`](LineReceiver::max_length), as a Twisted subclass
+    /// sets `MAX_LENGTH`.
     pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<H> {
         self.max_length = max_length;
         self

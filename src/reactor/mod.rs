@@ -165,12 +165,14 @@ pub struct Reactor {
 }
 
 impl Reactor {
-    /// A reactor on the real clock.
+    /// A reactor on the real clock. Twisted installs one global reactor on
+    /// import; here a program builds its reactor and hands out clones.
     pub fn new() -> io::Result<Reactor> {
         Reactor::with_clock(Rc::new(RealClock::new()))
     }
 
-    /// A reactor on the given clock: tests pass a [`ManualClock`].
+    /// A reactor on the given clock: tests pass a [`ManualClock`], where
+    /// Twisted tests pass a `task.Clock` in place of the reactor.
     pub fn with_clock(clock: Rc<dyn Clock>) -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
@@ -205,6 +207,7 @@ impl Reactor {
     }
 
     /// The number of pending delayed calls.
+    /// Mirrors `len(reactor.getDelayedCalls())`.
     pub fn pending_calls(&self) -> usize {
         self.inner.timers.pending()
     }
@@ -236,6 +239,7 @@ impl Reactor {
     }
 
     /// Whether the loop is running (between `run` and `stop`).
+    /// Mirrors `reactor.running`.
     pub fn running(&self) -> bool {
         self.inner.running.get()
     }

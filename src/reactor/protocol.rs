@@ -43,6 +43,11 @@ impl fmt::Display for ConnectionLost {
 }
 
 /// What to do when the peer closes its side (end of input).
+///
+/// Twisted decides by type: a protocol providing `IHalfCloseableProtocol`
+/// gets `readConnectionLost` and keeps writing; any other is disconnected.
+/// Here every protocol answers [`Protocol::read_connection_lost`] with one
+/// of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterEof {
     /// Flush what is buffered, then close (the usual case).

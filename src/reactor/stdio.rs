@@ -214,7 +214,8 @@ impl Drop for StdioFds {
     }
 }
 
-/// Whether standard input is a terminal (an interactive user, who wants a prompt).
+/// Whether standard input is a terminal (an interactive user, who wants a
+/// prompt). Mirrors `sys.stdin.isatty()`.
 pub fn stdin_is_terminal() -> bool {
     io::stdin().is_terminal()
 }

@@ -19,6 +19,10 @@ use super::stdio::StdioFds;
 
 /// Which output of a connection a write goes to.
 ///
+/// Twisted's `StandardIO` transport writes stdout only; programs write
+/// errors with `sys.stderr.write`, which blocks and is not ordered with the
+/// transport's buffer. Here both go through one buffer.
+///
 /// A TCP connection has one output; standard I/O has two (stdout, stderr)
 /// that share one ordered buffer, so `2>&1` shows them in the order written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,11 +298,14 @@ impl Transport {
 
     /// Queues `data` for the error output: stderr on standard I/O, ordered
     /// with stdout. On TCP it is the same as [`write`](Transport::write).
+    /// Twisted has no counterpart (see [`Channel`]).
     pub fn write_err(&self, data: &[u8]) {
         self.write_to(Channel::Err, data);
     }
 
-    /// Queues `data` for `channel`.
+    /// Queues `data` for `channel`: [`write`](Transport::write) or
+    /// [`write_err`](Transport::write_err) chosen at run time (Twisted has
+    /// only `write`).
     pub fn write_to(&self, channel: Channel, data: &[u8]) {
         let mut state = self.state.borrow_mut();
         if state.closed || state.disconnecting || state.aborting {
@@ -329,7 +336,9 @@ impl Transport {
         self.request_flush();
     }
 
-    /// Bounds the unsent output; see [`BufferLimits`].
+    /// Bounds the unsent output; see [`BufferLimits`]. Mirrors the
+    /// high-water mark Twisted applies when a producer is registered with
+    /// `registerProducer`.
     pub fn set_buffer_limits(&self, limits: BufferLimits) {
         self.state.borrow_mut().limits = Some(limits);
     }
@@ -367,11 +376,13 @@ impl Transport {
     }
 
     /// Whether the connection has closed (after `connection_lost`).
+    /// Mirrors `not transport.connected`.
     pub fn closed(&self) -> bool {
         self.state.borrow().closed
     }
 
-    /// Bytes written but not yet taken by the operating system.
+    /// Bytes written but not yet taken by the operating system. Twisted
+    /// keeps them in `FileDescriptor.dataBuffer`.
     pub fn buffered(&self) -> usize {
         self.state.borrow().output.len()
     }
@@ -403,23 +414,26 @@ impl Transport {
         }
     }
 
-    /// Whether reading is paused.
+    /// Whether reading is paused by [`pause_producing`](Transport::pause_producing).
+    /// Twisted shows it as the descriptor having stopped reading.
     pub fn paused(&self) -> bool {
         self.state.borrow().paused
     }
 
     /// What was written to `channel` and not yet sent. On an in-memory
-    /// transport, that is everything written (like `StringTransport.value`).
+    /// transport, that is everything written: mirrors Twisted's
+    /// `StringTransport.value()`.
     pub fn written(&self, channel: Channel) -> Vec<u8> {
         self.state.borrow().output.collect(Some(channel))
     }
 
-    /// Everything written and not yet sent, both channels in write order.
+    /// Everything written and not yet sent, both channels in write order:
+    /// Twisted's `StringTransport.value()` over both outputs.
     pub fn written_all(&self) -> Vec<u8> {
         self.state.borrow().output.collect(None)
     }
 
-    /// Forgets what an in-memory transport holds (like `StringTransport.clear`).
+    /// Forgets what an in-memory transport holds. Mirrors `StringTransport.clear`.
     pub fn clear(&self) {
         self.state.borrow_mut().output.clear();
     }
