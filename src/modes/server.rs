@@ -67,11 +67,12 @@ impl Connection {
         }
     }
 
-    fn send_error(&mut self, error: &UserError) {
+    /// Sends `error` as an error reply (`Error`, or `Closing` before a close).
+    fn send_error(&mut self, error: &UserError, kind: ReplyKind) {
         let lang = self.shared.borrow().lang;
         self.text.clear();
         lang.write_error(error, &mut self.text);
-        self.send(ReplyKind::Error);
+        self.send(kind);
     }
 
     /// Handles one frame; returns whether to go on with the next.
@@ -87,17 +88,14 @@ impl Connection {
                     let result = service.borrow_mut().execute(verb, &id, &mut self.text);
                     match result {
                         Ok(()) => self.send(ReplyKind::Ok),
-                        Err(error) => self.send_error(&error),
+                        Err(error) => self.send_error(&error, ReplyKind::Error),
                     }
                 }
-                Err(error) => self.send_error(&error),
+                Err(error) => self.send_error(&error, ReplyKind::Error),
             },
-            Frame::Malformed => self.send_error(&UserError::InvalidRequest),
+            Frame::Malformed => self.send_error(&UserError::InvalidRequest, ReplyKind::Error),
             Frame::TooLong => {
-                self.text.clear();
-                let lang = self.shared.borrow().lang;
-                lang.write_error(&UserError::MessageTooLong, &mut self.text);
-                self.send(ReplyKind::Closing);
+                self.send_error(&UserError::MessageTooLong, ReplyKind::Closing);
                 if let Some(transport) = &self.transport {
                     transport.lose_connection();
                 }
