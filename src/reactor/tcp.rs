@@ -225,29 +225,38 @@ impl Reactor {
         }
     }
 
-    fn start_accepted(
+    /// Registers a connected socket and starts `protocol` on it.
+    fn add_tcp_connection(
         &self,
         mut stream: TcpStream,
         addr: SocketAddr,
-        factory: &Rc<RefCell<dyn Factory>>,
-    ) {
+        protocol: Rc<RefCell<dyn Protocol>>,
+    ) -> io::Result<Transport> {
         // Replies are small and latency matters: do not wait to coalesce them.
         let _ = stream.set_nodelay(true);
-        let protocol = factory.borrow_mut().build_protocol(addr);
-        let Some(protocol) = protocol else {
-            debug!("connection from {addr} refused by the factory");
-            return;
-        };
-        let protocol: Rc<RefCell<dyn Protocol>> = Rc::new(RefCell::new(protocol));
-        let added = self.add_connection(protocol, |registry, token| {
+        self.add_connection(protocol, |registry, token| {
             registry.register(
                 &mut stream,
                 token(Sub::Main),
                 Interest::READABLE | Interest::WRITABLE,
             )?;
             Ok((Sink::Tcp(stream), Some(addr)))
-        });
-        if let Err(error) = added {
+        })
+    }
+
+    fn start_accepted(
+        &self,
+        stream: TcpStream,
+        addr: SocketAddr,
+        factory: &Rc<RefCell<dyn Factory>>,
+    ) {
+        let protocol = factory.borrow_mut().build_protocol(addr);
+        let Some(protocol) = protocol else {
+            debug!("connection from {addr} refused by the factory");
+            return;
+        };
+        let protocol: Rc<RefCell<dyn Protocol>> = Rc::new(RefCell::new(protocol));
+        if let Err(error) = self.add_tcp_connection(stream, addr, protocol) {
             warn!("could not add the connection from {addr}: {error}");
         }
     }
@@ -338,21 +347,12 @@ impl Reactor {
             factory.borrow_mut().client_connection_failed(error);
             return;
         }
-        let _ = stream.set_nodelay(true);
         let protocol = factory.borrow_mut().build_protocol(addr);
         let protocol: Rc<RefCell<dyn Protocol>> = Rc::new(RefCell::new(ClientProtocol {
             protocol,
             factory: factory.clone(),
         }));
-        let added = self.add_connection(protocol, |registry, token| {
-            registry.register(
-                &mut stream,
-                token(Sub::Main),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
-            Ok((Sink::Tcp(stream), Some(addr)))
-        });
-        if let Err(error) = added {
+        if let Err(error) = self.add_tcp_connection(stream, addr, protocol) {
             factory.borrow_mut().client_connection_failed(error);
         }
     }
