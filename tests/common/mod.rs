@@ -6,7 +6,11 @@
 //! a helper thread blocks in `waitid(WNOWAIT)` (which leaves the child
 //! unreaped, so its pid cannot be reused while we may still signal it) and
 //! another reads stdout line by line, so tests can wait for a given line.
+
 #![allow(dead_code)]
+
+#[path = "../support/exit.rs"]
+mod exit;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
@@ -150,24 +154,7 @@ impl Session {
             })
         });
 
-        let pid = child.id() as libc::id_t;
-        let (exit_tx, exited) = mpsc::channel();
-        thread::spawn(move || {
-            loop {
-                // SAFETY: `info` is a valid, writable siginfo_t; WNOWAIT
-                // leaves the child unreaped (the owner of `Child` reaps it).
-                let result = unsafe {
-                    let mut info: libc::siginfo_t = std::mem::zeroed();
-                    libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT)
-                };
-                if result == 0
-                    || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-                {
-                    break;
-                }
-            }
-            let _ = exit_tx.send(());
-        });
+        let exited = exit::watch_exit(child.id());
 
         Session {
             stdin: child.stdin.take(),

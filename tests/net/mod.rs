@@ -8,7 +8,11 @@
 //! in `waitid(WNOWAIT)` to learn when a child exits (leaving it unreaped, so
 //! its pid cannot be reused while we may still signal it). When a test fails,
 //! what its children printed and had not been read yet is shown.
+
 #![allow(dead_code)]
+
+#[path = "../support/exit.rs"]
+mod exit;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -173,24 +177,7 @@ impl Proc {
             None => Pipe::new("stdout", child.stdout.take().expect("piped")),
         };
         let stderr = child.stderr.take().map(|pipe| Pipe::new("stderr", pipe));
-        let pid = child.id() as libc::id_t;
-        let (sender, exited) = mpsc::channel();
-        thread::spawn(move || {
-            loop {
-                // SAFETY: `info` is a valid, writable siginfo_t; WNOWAIT
-                // leaves the child unreaped (the owner of `Child` reaps it).
-                let result = unsafe {
-                    let mut info: libc::siginfo_t = std::mem::zeroed();
-                    libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT)
-                };
-                if result == 0
-                    || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-                {
-                    break;
-                }
-            }
-            let _ = sender.send(());
-        });
+        let exited = exit::watch_exit(child.id());
         Proc {
             stdin: child.stdin.take(),
             child,
