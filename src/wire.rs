@@ -211,13 +211,9 @@ impl Framer {
             index += 1;
         }
         if self.state == State::Json {
-            // Keep the unfinished message for the next chunk.
-            let from = if self.carried.is_empty() && self.length <= data.len() {
-                data.len() - self.length
-            } else {
-                0
-            };
-            self.carried.extend_from_slice(&data[from..]);
+            // Keep the unfinished message for the next chunk (`start` is 0
+            // when it began in an earlier one).
+            self.carried.extend_from_slice(&data[start..]);
         }
     }
 }

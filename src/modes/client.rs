@@ -62,6 +62,14 @@ impl Client {
         }
     }
 
+    /// Prints a message's lines, if it has any, ending with a newline.
+    fn print_line(&self, channel: Channel, text: &str) {
+        if !text.is_empty() {
+            self.print(channel, text);
+            self.print(channel, "\n");
+        }
+    }
+
     /// Prints now if nothing is due before it, else queues it.
     fn emit_local(&mut self, channel: Channel, text: String) {
         if self.pending.is_empty() {
@@ -136,9 +144,7 @@ impl Client {
             if prompt_showing {
                 self.print(Channel::Out, "\n");
             }
-            if !text.is_empty() {
-                self.print(channel, &format!("{text}\n"));
-            }
+            self.print_line(channel, text);
             if prompt_showing {
                 self.prompt();
             }
@@ -148,9 +154,7 @@ impl Client {
             debug!("a reply nobody asked for: ignored");
             return;
         }
-        if !text.is_empty() {
-            self.print(channel, &format!("{text}\n"));
-        }
+        self.print_line(channel, text);
         while let Some(Pending::Local(..)) = self.pending.front() {
             if let Some(Pending::Local(channel, text)) = self.pending.pop_front() {
                 self.print(channel, &text);

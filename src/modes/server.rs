@@ -229,13 +229,9 @@ pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAd
         };
         event.clear();
         encode_reply(&mut event, text.trim_end_matches('\n'), ReplyKind::Event);
-        let transports: Vec<Transport> = shared
-            .borrow()
-            .clients
-            .iter()
-            .map(|(_, t)| t.clone())
-            .collect();
-        for transport in transports {
+        // Writing only queues bytes (a client over its cap is aborted later,
+        // from the loop), so the client table can stay borrowed meanwhile.
+        for (_, transport) in &shared.borrow().clients {
             transport.write(&event);
         }
     }));

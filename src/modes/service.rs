@@ -80,14 +80,16 @@ impl QueueService {
     /// each, every line ending in `\n`. On error nothing changed and nothing
     /// was appended.
     pub fn execute(&mut self, verb: Verb, id: &str, out: &mut String) -> Result<(), UserError> {
-        let mut effects = std::mem::take(&mut self.effects);
-        let result = match verb {
-            Verb::Call => self.engine.call(id, &mut effects),
-            Verb::Answer => self.engine.answer(id, &mut effects),
-            Verb::Reject => self.engine.reject(id, &mut effects),
-            Verb::Hangup => self.engine.hangup(id, &mut effects),
-            Verb::Help | Verb::Exit => Err(UserError::Usage(verb))?,
+        let command = match verb {
+            Verb::Call => Engine::call,
+            Verb::Answer => Engine::answer,
+            Verb::Reject => Engine::reject,
+            Verb::Hangup => Engine::hangup,
+            // Not queue commands: the parser never hands them here.
+            Verb::Help | Verb::Exit => return Err(UserError::Usage(verb)),
         };
+        let mut effects = std::mem::take(&mut self.effects);
+        let result = command(&mut self.engine, id, &mut effects);
         self.apply(&mut effects, out);
         self.effects = effects;
         result.map_err(UserError::Engine)

@@ -536,7 +536,7 @@ impl Reactor {
     }
 
     fn flush_transport(&self, transport: &Transport) {
-        let (flushed, disconnecting, aborting, closed) = {
+        let (flushed, disconnecting, aborting) = {
             let mut state = transport.state.borrow_mut();
             if state.closed {
                 return;
@@ -547,13 +547,10 @@ impl Reactor {
                 state.flush()
             };
             if state.unthrottle() {
-                self.inner.resumed.borrow_mut().push(transport.clone());
+                self.inner.resume_reading(transport);
             }
-            (flushed, state.disconnecting, state.aborting, state.closed)
+            (flushed, state.disconnecting, state.aborting)
         };
-        if closed {
-            return;
-        }
         match flushed {
             Flushed::Failed(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
             _ if aborting => self.close(transport, ConnectionLost::Aborted),
@@ -572,9 +569,7 @@ impl Reactor {
         };
         if !polled {
             let target = transport.clone();
-            self.call_later(Duration::from_millis(10), move || {
-                target.request_flush_now()
-            });
+            self.call_later(Duration::from_millis(10), move || target.flush_from_timer());
         }
     }
 
@@ -651,7 +646,9 @@ impl Reactor {
             self.flush_transport(&transport);
             self.close(&transport, ConnectionLost::Shutdown);
         }
-        let rest: Vec<Entry> = self.inner.sources.borrow_mut().drain().collect();
+        // Take the listeners and signals out before dropping them, so no
+        // borrow of the table is held while their destructors run.
+        let rest = std::mem::take(&mut *self.inner.sources.borrow_mut());
         drop(rest);
         // Pending calls never run after the loop ends; dropping them frees
         // what they hold (often a clone of this reactor).
@@ -660,8 +657,9 @@ impl Reactor {
 }
 
 impl Transport {
-    /// Queues a flush from a timer (standard output on a descriptor epoll refused).
-    fn request_flush_now(&self) {
+    /// Flushes from a timer: standard output on a descriptor epoll refused,
+    /// where no writable event will come.
+    fn flush_from_timer(&self) {
         let reactor = self.state.borrow().reactor.upgrade();
         if let Some(inner) = reactor {
             Reactor { inner }.flush_transport(self);
