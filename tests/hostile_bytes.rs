@@ -8,19 +8,19 @@
 //! before the attack is still served, and that the queue state is intact
 //! (see `hostile/mod.rs`). Operators `A,B`, no ring timeout.
 
-mod hostile;
+mod support;
 
 use std::io::{ErrorKind, Write};
 use std::thread;
 
-use hostile::{
+use support::{
     INVALID, MAX_MESSAGE, Next, Rng, Server, TIMEOUT, TOO_LONG, error, ok, padded_request, request,
     usage,
 };
 
 /// A server with operators A and B and no ring timer.
 fn server() -> Server {
-    Server::start(&["--ring-timeout", "0"])
+    Server::start(&["--lang", "en", "--ring-timeout", "0"])
 }
 
 /// How many frames (so error replies) the server should find in `bytes`:

@@ -5,7 +5,7 @@
 //! server is alive, that a client connected before the attack is still
 //! served, and that the queue state is intact (see `hostile/mod.rs`).
 
-mod hostile;
+mod support;
 
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
@@ -14,13 +14,13 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hostile::{
+use support::{
     Conn, INVALID, Next, Server, TIMEOUT, connect_with_small_rcvbuf, error, ok, raise_fd_limit,
     request, reset, server_full, wait_peer_closed, wait_writable,
 };
 
 fn server(args: &[&str]) -> Server {
-    let mut all = vec!["--ring-timeout", "0"];
+    let mut all = vec!["--lang", "en", "--ring-timeout", "0"];
     all.extend_from_slice(args);
     Server::start(&all)
 }
@@ -35,7 +35,7 @@ fn two_thousand_clients_at_once_are_all_served() {
     }
     let mut server = server(&["--max-clients", "5000"]);
     let mut bystander = server.connect();
-    let addr = server.addr();
+    let addr = server.addr;
     let threads = 4;
     let barrier = Arc::new(Barrier::new(threads));
     let (done, results) = mpsc::channel();
@@ -131,7 +131,7 @@ fn clients_that_connect_and_vanish_leave_no_trace() {
     const MAX: u32 = 8;
     let mut server = server(&["--max-clients", "8"]);
     let mut bystander = server.connect();
-    let addr = server.addr();
+    let addr = server.addr;
     let half = b"{\"command\": \"call\", \"id\": \"half";
     let whole = format!("{}\n", request("hangup", "gone"));
     for n in 0..500 {
@@ -181,7 +181,7 @@ fn clients_that_connect_and_vanish_leave_no_trace() {
 fn resets_mid_line_and_mid_reply_are_harmless() {
     let mut server = server(&[]);
     let mut bystander = server.connect();
-    let addr = server.addr();
+    let addr = server.addr;
     // Half a request, then a reset: it never runs.
     for n in 0..100 {
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -279,7 +279,7 @@ fn half_close_after_sending_still_gets_every_reply() {
     assert_eq!(conn.line(), error("Call y not found"));
     conn.expect_eof();
     // Fifty clients at once, each half-closing after 200 requests.
-    let addr = server.addr();
+    let addr = server.addr;
     let closers: Vec<_> = (0..50)
         .map(|c| {
             thread::spawn(move || {
@@ -347,7 +347,7 @@ fn a_client_that_never_reads_is_throttled_and_loses_nothing() {
         requests.extend_from_slice(id.as_bytes());
         requests.extend_from_slice(b"\"}\n");
     }
-    let slow = connect_with_small_rcvbuf(server.addr(), 4096);
+    let slow = connect_with_small_rcvbuf(server.addr, 4096);
     slow.set_nonblocking(true).unwrap();
     let mut written = 0;
     while written < requests.len() {
@@ -400,7 +400,7 @@ fn is_ring_event(line: &str) -> bool {
         return false;
     };
     let lines: Vec<&str> = text.split('\n').collect();
-    hostile::event(text) == line
+    support::event(text) == line
         && lines.len() == 2
         && lines[0].starts_with("Call ")
         && lines[0].contains(" ignored by operator ")
@@ -414,7 +414,14 @@ fn a_client_that_never_reads_events_is_dropped_and_nobody_else_suffers() {
     // sent to every client.
     let operators: Vec<String> = (0..100).map(|n| format!("operator-{n:0>55}")).collect();
     let list = operators.join(",");
-    let mut server = Server::start(&["--ring-timeout", "0.005", "--operators", &list]);
+    let mut server = Server::start(&[
+        "--lang",
+        "en",
+        "--ring-timeout",
+        "0.005",
+        "--operators",
+        &list,
+    ]);
     let before = server.rss_kib();
     // The bystander reads everything, on a thread.
     let bystander = server.connect();
@@ -458,7 +465,7 @@ fn a_client_that_never_reads_events_is_dropped_and_nobody_else_suffers() {
     // fill its output past the high-water mark.
     let call_id = |n: usize| format!("call-{n:0>59}");
     let calls: Vec<String> = (0..150).map(|n| request("call", &call_id(n))).collect();
-    let slow = connect_with_small_rcvbuf(server.addr(), 4096);
+    let slow = connect_with_small_rcvbuf(server.addr, 4096);
     (&slow)
         .write_all(
             calls
@@ -569,7 +576,7 @@ fn connections_beyond_max_clients_are_refused_with_one_line() {
     let third = server.connect_when_room(MAX);
     let full = server_full(MAX);
     // Twenty at once: each gets exactly the refusal, then end of file.
-    let addr = server.addr();
+    let addr = server.addr;
     let refused: Vec<_> = (0..20)
         .map(|n| {
             let full = full.clone();

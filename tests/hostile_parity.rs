@@ -12,14 +12,14 @@
 //!
 //! Property tests run a fixed number of cases from a fixed seed.
 
-mod hostile;
+mod support;
 
 use std::collections::HashSet;
 use std::thread;
 
-use hostile::{Conn, INVALID, Rng, Server, error, ok, request, run, run_merged};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
+use support::{Conn, INVALID, Rng, Server, error, ok, request, run};
 
 fn config(cases: u32, seed: u64) -> ProptestConfig {
     ProptestConfig {
@@ -94,25 +94,24 @@ proptest! {
             input.push(b'\n');
         }
         let queue = ["--operators", operators, "--ring-timeout", "0", "--lang", "en"];
-        let standalone = run(&queue, input.clone());
-        let standalone_merged = run_merged(&queue, input.clone());
-        let mut server = Server::start(&["--operators", operators, "--ring-timeout", "0"]);
-        let addr = server.addr().to_string();
+        let standalone = run(&queue, &input, false);
+        let standalone_merged = run(&queue, &input, true);
+        let mut server = Server::start(&["--lang", "en", "--operators", operators, "--ring-timeout", "0"]);
+        let addr = server.addr.to_string();
         let client_args = ["client", "--connect", &addr, "--lang", "en"];
-        let client = run(&client_args, input.clone());
+        let client = run(&client_args, &input, false);
         server.assert_alive();
         // A fresh server for the merged run: the state starts the same.
         drop(server);
-        let server = Server::start(&["--operators", operators, "--ring-timeout", "0"]);
-        let addr = server.addr().to_string();
+        let server = Server::start(&["--lang", "en", "--operators", operators, "--ring-timeout", "0"]);
+        let addr = server.addr.to_string();
         let client_args = ["client", "--connect", &addr, "--lang", "en"];
-        let client_merged = run_merged(&client_args, input);
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        prop_assert_eq!(text(&client.stdout), text(&standalone.stdout));
-        prop_assert_eq!(text(&client.stderr), text(&standalone.stderr));
-        prop_assert_eq!(text(&client_merged.stdout), text(&standalone_merged.stdout));
-        prop_assert_eq!(client.status.code(), standalone.status.code());
-        prop_assert_eq!(client_merged.status.code(), Some(0));
+        let client_merged = run(&client_args, &input, true);
+        prop_assert_eq!(client.stdout, standalone.stdout);
+        prop_assert_eq!(client.stderr, standalone.stderr);
+        prop_assert_eq!(client_merged.stdout, standalone_merged.stdout);
+        prop_assert_eq!(client.code, standalone.code);
+        prop_assert_eq!(client_merged.code, Some(0));
     }
 }
 
@@ -123,24 +122,24 @@ proptest! {
 fn an_overlong_line_after_exit_is_ignored_by_the_client() {
     let input = format!("call 9\nexit\ncall {}\n", "x".repeat(70_000)).into_bytes();
     let queue = ["--ring-timeout", "0", "--lang", "en"];
-    let standalone = run(&queue, input.clone());
+    let standalone = run(&queue, &input, false);
     assert_eq!(
-        String::from_utf8_lossy(&standalone.stdout),
+        standalone.stdout,
         "Call 9 received\nCall 9 ringing for operator A\n"
     );
-    assert_eq!(String::from_utf8_lossy(&standalone.stderr), "");
+    assert_eq!(standalone.stderr, "");
     // The reply to `call 9` is outstanding when the long line is read:
     // repeat so the race is lost at least once if the bug is there.
     for round in 0..20 {
-        let server = Server::start(&["--ring-timeout", "0"]);
-        let addr = server.addr().to_string();
+        let server = Server::start(&["--lang", "en", "--ring-timeout", "0"]);
+        let addr = server.addr.to_string();
         let client = run(
             &["client", "--connect", &addr, "--lang", "en"],
-            input.clone(),
+            &input,
+            false,
         );
         assert_eq!(
-            String::from_utf8_lossy(&client.stderr),
-            "",
+            client.stderr, "",
             "round {round}: the client reported a line after exit"
         );
         assert_eq!(client.stdout, standalone.stdout);
@@ -200,7 +199,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => verb.prop_map(|verb| Step {
             wire: format!(r#"{{"command": "{verb}", "id": null}}"#),
             standalone: None,
-            reply: Some(hostile::usage(verb)),
+            reply: Some(support::usage(verb)),
         }),
     ]
 }
@@ -233,7 +232,7 @@ proptest! {
         connections in 2..5usize,
         steps in prop::collection::vec((0..4usize, step()), 1..60),
     ) {
-        let mut server = Server::start(&["--operators", operators, "--ring-timeout", "0"]);
+        let mut server = Server::start(&["--lang", "en", "--operators", operators, "--ring-timeout", "0"]);
         let mut conns: Vec<Conn> = (0..connections).map(|_| server.connect()).collect();
         let (mut out, mut err, mut merged, mut script) =
             (String::new(), String::new(), String::new(), String::new());
@@ -252,11 +251,11 @@ proptest! {
             }
         }
         let queue = ["--operators", operators, "--ring-timeout", "0", "--lang", "en"];
-        let standalone = run(&queue, script.clone().into_bytes());
-        let standalone_merged = run_merged(&queue, script.into_bytes());
-        prop_assert_eq!(out, String::from_utf8_lossy(&standalone.stdout).into_owned());
-        prop_assert_eq!(err, String::from_utf8_lossy(&standalone.stderr).into_owned());
-        prop_assert_eq!(merged, String::from_utf8_lossy(&standalone_merged.stdout).into_owned());
+        let standalone = run(&queue, script.as_bytes(), false);
+        let standalone_merged = run(&queue, script.as_bytes(), true);
+        prop_assert_eq!(out, standalone.stdout);
+        prop_assert_eq!(err, standalone.stderr);
+        prop_assert_eq!(merged, standalone_merged.stdout);
         server.assert_alive();
     }
 }
@@ -306,7 +305,7 @@ fn is_legal_message(text: &str, ids: &HashSet<String>, operators: &HashSet<Strin
 fn concurrent_random_requests_never_break_the_engine() {
     let mut server = server_ab();
     let mut bystander = server.connect();
-    let addr = server.addr();
+    let addr = server.addr;
     let call_ids: Vec<String> = (0..12).map(|n| format!("k{n}")).collect();
     let ops = ["A", "B", "Z"];
     // Four clients at once, each 400 pipelined random requests.
@@ -383,5 +382,5 @@ fn concurrent_random_requests_never_break_the_engine() {
 }
 
 fn server_ab() -> Server {
-    Server::start(&["--ring-timeout", "0"])
+    Server::start(&["--lang", "en", "--ring-timeout", "0"])
 }

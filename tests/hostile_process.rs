@@ -5,7 +5,7 @@
 //! before is still served, and that the queue state is intact (see
 //! `hostile/mod.rs`).
 
-mod hostile;
+mod support;
 
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
@@ -14,10 +14,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hostile::{Conn, Next, Server, Streams, TIMEOUT, error, request, reset};
+use support::{Conn, Next, Server, Streams, TIMEOUT, error, request, reset};
 
 fn server() -> Server {
-    Server::start(&["--ring-timeout", "0"])
+    Server::start(&["--lang", "en", "--ring-timeout", "0"])
 }
 
 #[test]
@@ -25,7 +25,7 @@ fn running_out_of_descriptors_does_not_spin_and_recovers() {
     // 64 descriptors, soft and hard (as `ulimit -n 64` sets them), so the
     // server cannot raise its own limit.
     const LIMIT: u64 = 64;
-    let mut command = Server::command(&["--ring-timeout", "0"]);
+    let mut command = Server::command(&["--lang", "en", "--ring-timeout", "0"]);
     // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
     unsafe {
         command.pre_exec(|| {
@@ -44,7 +44,7 @@ fn running_out_of_descriptors_does_not_spin_and_recovers() {
     bystander.expect_nothing_pending();
     // 100 more clients: the server runs out of descriptors partway; the
     // others wait in the listen backlog (connect succeeds regardless).
-    let addr = server.addr();
+    let addr = server.addr;
     let mut clients: Vec<TcpStream> = (0..100)
         .map(|_| TcpStream::connect(addr).unwrap())
         .collect();
@@ -85,7 +85,7 @@ fn running_out_of_descriptors_does_not_spin_and_recovers() {
 /// Clients sending requests non-stop until the server goes away; each
 /// reports how many replies it got (all checked whole).
 fn load(server: &Server, clients: usize) -> (Vec<thread::JoinHandle<usize>>, mpsc::Receiver<()>) {
-    let addr = server.addr();
+    let addr = server.addr;
     let (ticks, progress) = mpsc::channel();
     let loaders = (0..clients)
         .map(|c| {
@@ -141,7 +141,7 @@ fn stops_promptly_under_load(signal: i32) {
     assert!(replies >= 40 * 50, "only {replies} replies");
     // It no longer listens.
     assert_eq!(
-        TcpStream::connect(server.addr()).unwrap_err().kind(),
+        TcpStream::connect(server.addr).unwrap_err().kind(),
         ErrorKind::ConnectionRefused
     );
 }
@@ -163,7 +163,7 @@ fn sigterm_with_idle_and_half_sent_clients_exits_zero() {
     idle.expect_nothing_pending();
     let mut half = server.connect();
     half.send(b"{\"command\": \"call\", \"id\": \"never");
-    let mut stalled = hostile::connect_with_small_rcvbuf(server.addr(), 4096);
+    let mut stalled = support::connect_with_small_rcvbuf(server.addr, 4096);
     stalled
         .write_all(
             format!("{}\n", request("hangup", "x"))
@@ -184,7 +184,7 @@ fn sigterm_with_idle_and_half_sent_clients_exits_zero() {
 fn clients_that_vanish_while_the_server_writes_never_kill_it() {
     let mut server = server();
     let mut bystander = server.connect();
-    let addr = server.addr();
+    let addr = server.addr;
     // 1,000 requests with long ids (about 100 KiB of replies each), then
     // gone without reading: closed, reset, or half-closed then closed. The
     // server writes into dead sockets: EPIPE or ECONNRESET, never SIGPIPE.
@@ -226,7 +226,10 @@ fn works_with_stdin_null_or_a_closed_pipe() {
             ..Streams::default()
         },
     ] {
-        let mut server = Server::launch(Server::command(&["--ring-timeout", "0"]), streams);
+        let mut server = Server::launch(
+            Server::command(&["--lang", "en", "--ring-timeout", "0"]),
+            streams,
+        );
         let mut bystander = server.connect();
         server.check_healthy(&mut bystander);
         server.signal(libc::SIGTERM);
@@ -239,7 +242,7 @@ fn works_with_stdin_null_or_a_closed_pipe() {
 fn works_with_stdout_and_stderr_closed() {
     // stdout closed after the `Listening on` line; stderr closed from the
     // start while every connection logs to it (RUST_LOG=debug).
-    let mut command = Server::command(&["--ring-timeout", "0"]);
+    let mut command = Server::command(&["--lang", "en", "--ring-timeout", "0"]);
     command.env("RUST_LOG", "debug");
     let mut server = Server::launch(
         command,

@@ -6,14 +6,14 @@
 //! reply is compared whole; the state is checked afterwards (see
 //! `hostile/mod.rs`). Operators `A,B`, no ring timeout unless said.
 
-mod hostile;
+mod support;
 
-use hostile::{Server, TIMEOUT, error, event, ok, request, usage};
+use support::{Server, TIMEOUT, error, event, ok, request, usage};
 
 const VERBS: [&str; 4] = ["call", "answer", "reject", "hangup"];
 
 fn server() -> Server {
-    Server::start(&["--ring-timeout", "0"])
+    Server::start(&["--lang", "en", "--ring-timeout", "0"])
 }
 
 #[test]
@@ -285,7 +285,7 @@ fn the_wire_takes_only_the_four_canonical_lower_case_commands() {
 #[test]
 fn ring_timeout_events_go_to_every_client_between_replies() {
     // 0.3 s: long enough to answer after the event, short enough to wait for.
-    let mut server = Server::start(&["--ring-timeout", "0.3"]);
+    let mut server = Server::start(&["--lang", "en", "--ring-timeout", "0.3"]);
     let mut bystander = server.connect();
     let mut conn = server.connect();
     conn.expect(
@@ -313,7 +313,7 @@ fn ring_timeout_events_go_to_every_client_between_replies() {
     bystander.expect_nothing_pending();
     assert_eq!(
         bystander.next_within(TIMEOUT / 100),
-        hostile::Next::TimedOut,
+        support::Next::TimedOut,
         "no further event"
     );
     server.check_healthy(&mut bystander);

@@ -5,7 +5,7 @@
 //! Every server listens on `127.0.0.1:0`, has `/dev/null` for stdin, and is
 //! killed when its test ends, even on failure; every read has a timeout.
 
-mod net;
+mod support;
 
 use std::collections::HashSet;
 use std::io::{ErrorKind, Write};
@@ -13,34 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use net::{Conn, Server};
-
-const SEED_CMDS: &str = include_str!("fixtures/seed.cmds");
-const SEED_EN: &str = include_str!("fixtures/seed.en.out");
-const SEED_PT: &str = include_str!("fixtures/seed.pt.out");
-
-/// The error reply to anything that is not a request (`--lang en`).
-const INVALID: &str = r#"{"response": "Invalid request: expected {\"command\": \"<command>\", \"id\": \"<id>\"}", "error": true}"#;
-
-/// The error reply to a message over 64 KiB (`--lang en`).
-const TOO_LONG: &str = r#"{"response": "Message too long (over 65536 bytes): closing the connection", "error": true, "closing": true}"#;
-
-/// The reply line carrying `text` with no flag, as the server encodes it.
-fn ok_reply(text: &str) -> String {
-    format!(
-        r#"{{"response": {}}}"#,
-        serde_json::to_string(text).unwrap()
-    )
-}
-
-/// The request line (no newline) for `verb id`.
-fn request(verb: &str, id: &str) -> String {
-    format!(
-        r#"{{"command": {}, "id": {}}}"#,
-        serde_json::to_string(verb).unwrap(),
-        serde_json::to_string(id).unwrap()
-    )
-}
+use support::{Conn, INVALID, SEED_CMDS, SEED_EN, SEED_PT, Server, TOO_LONG, ok, request};
 
 /// Runs the seed's script over one raw connection and returns the replies'
 /// texts, each reply checked to be a plain (not error, not event) reply.
@@ -51,7 +24,7 @@ fn seed_over_the_wire(conn: &mut Conn) -> String {
         let reply = conn.request(&request(verb, id));
         let value: serde_json::Value = serde_json::from_str(&reply).expect("a JSON reply");
         let text = value["response"].as_str().expect("a string response");
-        assert_eq!(reply, ok_reply(text), "the reply to {line:?}");
+        assert_eq!(reply, ok(text), "the reply to {line:?}");
         transcript.push_str(text);
         transcript.push('\n');
     }
@@ -193,7 +166,7 @@ fn invalid_utf8_in_a_request_gets_an_error_reply() {
     let server = Server::start(&["--lang", "en", "--ring-timeout", "0"]);
     let mut conn = server.connect();
     conn.send(b"{\"command\": \"call\", \"id\": \"\xff\"}\n");
-    assert_eq!(conn.expect_line(), INVALID);
+    assert_eq!(conn.line(), INVALID);
     assert_eq!(
         conn.request(r#"{"command": "call", "id": "1"}"#),
         r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#
@@ -211,7 +184,7 @@ fn a_ring_timeout_is_an_event_reply() {
         r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#
     );
     assert_eq!(
-        conn.expect_line(),
+        conn.line(),
         r#"{"response": "Call 1 ignored by operator A\nCall 1 ringing for operator B", "event": true}"#
     );
     let mut ringing = Ringing::new("1", "B");
@@ -255,7 +228,7 @@ impl Ringing {
     /// is not one.
     fn skip_events(&mut self, conn: &mut Conn) -> String {
         loop {
-            let line = conn.expect_line();
+            let line = conn.line();
             if !line.ends_with(r#""event": true}"#) {
                 return line;
             }
@@ -291,8 +264,8 @@ fn replies_go_to_their_sender_only_and_events_to_every_client() {
     // The next line each client sees is the event: neither the first's reply
     // reached the second, nor the second's the first.
     let event = r#"{"response": "Call 1 ignored by operator A\nCall 1 ringing for operator B", "event": true}"#;
-    assert_eq!(first.expect_line(), event);
-    assert_eq!(second.expect_line(), event);
+    assert_eq!(first.line(), event);
+    assert_eq!(second.line(), event);
     let mut seen_by_first = Ringing::new("1", "B");
     let mut seen_by_second = Ringing::new("1", "B");
     assert_eq!(
@@ -318,7 +291,7 @@ fn bare_objects_back_to_back_without_newlines() {
         br#"{"command": "call", "id": "1"}{"command": "call", "id": "2"} {"command": "hangup", "id": "1"}"#,
     );
     assert_eq!(
-        [conn.expect_line(), conn.expect_line(), conn.expect_line()],
+        [conn.line(), conn.line(), conn.line()],
         [
             r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#,
             r#"{"response": "Call 2 received\nCall 2 ringing for operator B"}"#,
@@ -328,7 +301,7 @@ fn bare_objects_back_to_back_without_newlines() {
     // Still no newline: one more object, and its reply is awaited.
     conn.send(br#"{"command": "answer", "id": "B"}"#);
     assert_eq!(
-        conn.expect_line(),
+        conn.line(),
         r#"{"response": "Call 2 answered by operator B"}"#
     );
     drop(conn);
@@ -341,7 +314,7 @@ fn a_client_sending_one_bare_object_gets_its_reply() {
     let mut conn = server.connect();
     conn.send(br#"{"command": "call", "id": "1"}"#);
     assert_eq!(
-        conn.expect_line(),
+        conn.line(),
         r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#
     );
     drop(conn);
@@ -354,7 +327,7 @@ fn crlf_line_endings_are_accepted() {
     let mut conn = server.connect();
     conn.send(b"{\"command\": \"call\", \"id\": \"1\"}\r\n{\"command\": \"reject\", \"id\": \"A\"}\r\n\r\n{\"command\": \"hangup\", \"id\": \"1\"}\r\n");
     assert_eq!(
-        [conn.expect_line(), conn.expect_line(), conn.expect_line()],
+        [conn.line(), conn.line(), conn.line()],
         [
             r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#,
             r#"{"response": "Call 1 rejected by operator A\nCall 1 ringing for operator B"}"#,
@@ -374,7 +347,7 @@ fn requests_written_one_byte_at_a_time() {
         conn.stream.write_all(&[*byte]).expect("send");
         conn.stream.flush().expect("flush");
     }
-    let replies: Vec<String> = (0..5).map(|_| conn.expect_line()).collect();
+    let replies: Vec<String> = (0..5).map(|_| conn.line()).collect();
     assert_eq!(
         replies,
         [
@@ -394,15 +367,15 @@ fn a_malformed_line_gets_an_error_and_the_next_line_is_served() {
     let server = Server::start(&["--lang", "en", "--ring-timeout", "0"]);
     let mut conn = server.connect();
     conn.send(b"{\"command\": \"call\", \"id\": \n{\"command\": \"call\", \"id\": \"2\"}\n");
-    assert_eq!(conn.expect_line(), INVALID);
+    assert_eq!(conn.line(), INVALID);
     assert_eq!(
-        conn.expect_line(),
+        conn.line(),
         r#"{"response": "Call 2 received\nCall 2 ringing for operator A"}"#
     );
     // Garbage after a complete object on the same line is one more error.
     conn.send(b"{\"command\": \"hangup\", \"id\": \"2\"} trailing\n}}}\n");
     assert_eq!(
-        [conn.expect_line(), conn.expect_line(), conn.expect_line()],
+        [conn.line(), conn.line(), conn.line()],
         [r#"{"response": "Call 2 missed"}"#, INVALID, INVALID]
     );
     assert_eq!(
@@ -427,7 +400,7 @@ fn a_70_kib_line_gets_an_error_then_the_connection_closes() {
         "x".repeat(70 * 1024)
     );
     conn.send(line.as_bytes());
-    assert_eq!(conn.expect_line(), TOO_LONG);
+    assert_eq!(conn.line(), TOO_LONG);
     conn.expect_eof();
     // Nothing else is affected: the other connection and new ones are served.
     assert_eq!(
@@ -448,7 +421,7 @@ fn a_70_kib_run_of_bytes_without_a_newline_gets_an_error_then_eof() {
     let server = Server::start(&["--lang", "en"]);
     let mut conn = server.connect();
     conn.send("y".repeat(70 * 1024).as_bytes());
-    assert_eq!(conn.expect_line(), TOO_LONG);
+    assert_eq!(conn.line(), TOO_LONG);
     conn.expect_eof();
     let mut conn = server.connect();
     conn.send(
@@ -458,7 +431,7 @@ fn a_70_kib_run_of_bytes_without_a_newline_gets_an_error_then_eof() {
         )
         .as_bytes(),
     );
-    assert_eq!(conn.expect_line(), TOO_LONG);
+    assert_eq!(conn.line(), TOO_LONG);
     conn.expect_eof();
     server.stop();
 }
@@ -476,7 +449,7 @@ fn past_max_clients_a_connection_is_refused_until_one_leaves() {
     }
     let mut third = server.connect();
     assert_eq!(
-        third.expect_line(),
+        third.line(),
         r#"{"response": "Server full (limit 2): try again later", "error": true, "closing": true}"#
     );
     third.expect_eof();
@@ -492,7 +465,7 @@ fn past_max_clients_a_connection_is_refused_until_one_leaves() {
     // Full again.
     let mut fifth = server.connect();
     assert_eq!(
-        fifth.expect_line(),
+        fifth.line(),
         r#"{"response": "Server full (limit 2): try again later", "error": true, "closing": true}"#
     );
     fifth.expect_eof();
@@ -582,11 +555,11 @@ fn a_client_that_never_reads_does_not_stop_the_others() {
         };
         let _ = blocked_tx.send(outcome);
         // Keep the socket open, unread, until the test is done.
-        let _ = released.recv_timeout(net::TIMEOUT);
+        let _ = released.recv_timeout(support::TIMEOUT);
         drop(stream);
     });
     let outcome = blocked
-        .recv_timeout(net::TIMEOUT)
+        .recv_timeout(support::TIMEOUT)
         .expect("the flooder neither blocked nor reached its limit in time");
     let sent = outcome.unwrap_or_else(|sent| {
         panic!("the server read {sent} bytes from a client that never reads")
@@ -624,7 +597,7 @@ fn many_clients_each_get_their_own_replies() {
     }
     let mut seen = HashSet::new();
     for (i, conn) in conns.iter_mut().enumerate() {
-        let line = conn.expect_line();
+        let line = conn.line();
         assert_eq!(
             line,
             format!(r#"{{"response": "Call c{i} not found", "error": true}}"#)
@@ -647,7 +620,7 @@ fn a_client_that_pipelines_many_commands_gets_every_reply() {
     let mut stream = conn.stream.try_clone().unwrap();
     let writer = thread::spawn(move || stream.write_all(input.as_bytes()));
     for i in 0..COUNT {
-        let line = conn.expect_line();
+        let line = conn.line();
         if line != format!(r#"{{"response": "Call x{i} not found", "error": true}}"#) {
             panic!("reply {i}: {line:?}");
         }
@@ -672,12 +645,12 @@ fn a_message_of_exactly_64_kib_is_read() {
     assert_eq!(exact.len(), 65536);
     conn.send(format!("{exact}\r\n").as_bytes());
     assert_eq!(
-        conn.expect_line(),
+        conn.line(),
         r#"{"response": "Usage: call <id>", "error": true}"#
     );
     // The same for 65536 bytes that are not JSON.
     conn.send(format!("{}\n", "g".repeat(65536)).as_bytes());
-    assert_eq!(conn.expect_line(), INVALID);
+    assert_eq!(conn.line(), INVALID);
     assert_eq!(
         conn.request(r#"{"command": "call", "id": "1"}"#),
         r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#
@@ -685,7 +658,7 @@ fn a_message_of_exactly_64_kib_is_read() {
     // 65537 bytes that are not JSON: too long.
     let mut conn = server.connect();
     conn.send(format!("{}\n", "g".repeat(65537)).as_bytes());
-    assert_eq!(conn.expect_line(), TOO_LONG);
+    assert_eq!(conn.line(), TOO_LONG);
     conn.expect_eof();
     server.stop();
 }
@@ -697,7 +670,7 @@ fn a_json_message_of_64_kib_plus_one_byte_is_too_long() {
     let message = call_message(65537);
     assert_eq!(message.len(), 65537);
     conn.send(format!("{message}\n").as_bytes());
-    assert_eq!(conn.expect_line(), TOO_LONG);
+    assert_eq!(conn.line(), TOO_LONG);
     conn.expect_eof();
     server.stop();
 }
@@ -708,14 +681,14 @@ fn deeply_nested_json_is_an_invalid_request_not_a_crash() {
     let mut conn = server.connect();
     let deep = format!("{}{}\n", "[".repeat(30_000), "]".repeat(30_000));
     conn.send(deep.as_bytes());
-    assert_eq!(conn.expect_line(), INVALID);
+    assert_eq!(conn.line(), INVALID);
     let deep_id = format!(
         "{{\"command\": \"call\", \"id\": {}{}}}\n",
         "{\"a\": ".repeat(5_000),
         "}".repeat(5_000)
     );
     conn.send(deep_id.as_bytes());
-    assert_eq!(conn.expect_line(), INVALID);
+    assert_eq!(conn.line(), INVALID);
     assert_eq!(
         conn.request(r#"{"command": "call", "id": "1"}"#),
         r#"{"response": "Call 1 received\nCall 1 ringing for operator A"}"#

@@ -18,13 +18,13 @@
 //! No test sleeps: timed behaviour is awaited by reading stdout lines, with
 //! a generous deadline so that a broken program fails instead of hanging.
 
-mod common;
+mod support;
 
 use std::fs::File;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, Session, run, run_merged, run_with_stdin, text};
+use support::{Proc, assert_output, deadline, lines, run, run_with_stdin};
 
 const SEED_CMDS: &[u8] = include_bytes!("fixtures/seed.cmds");
 const SEED_EN: &str = include_str!("fixtures/seed.en.out");
@@ -97,24 +97,25 @@ const VERSION: &str = concat!("callcenter ", env!("CARGO_PKG_VERSION"), "\n");
 
 // ---------------------------------------------------------------- helpers
 
-/// The lines, each followed by `\n` (nothing for no lines).
-fn lines<S: AsRef<str>>(lines: &[S]) -> String {
-    lines
-        .iter()
-        .map(|line| format!("{}\n", line.as_ref()))
-        .collect()
+/// The binary with `args`, stdin a pipe held open.
+fn session(args: &[&str]) -> Proc {
+    Proc::spawn(args, Stdio::piped(), false)
 }
 
-/// Asserts the whole transcript: stdout, stderr and exit status.
-fn assert_output(output: &Output, code: i32, stdout: &str, stderr: &str) {
-    assert_eq!(text(&output.stdout), stdout, "stdout");
-    assert_eq!(text(&output.stderr), stderr, "stderr");
-    assert_eq!(output.status.code(), Some(code), "exit status");
+/// Reads the next stdout line of `proc`, with its `\n`.
+trait ReadLine {
+    fn read_line(&mut self) -> String;
+}
+
+impl ReadLine for Proc {
+    fn read_line(&mut self) -> String {
+        format!("{}\n", self.stdout.expect_line(deadline()))
+    }
 }
 
 /// Runs `args` with `input` on a pipe; asserts stdout, stderr and exit 0.
 fn check(args: &[&str], input: impl AsRef<[u8]>, stdout: &[&str], stderr: &[&str]) {
-    let output = run(args, input.as_ref());
+    let output = run(args, input.as_ref(), false);
     assert_output(&output, 0, &lines(stdout), &lines(stderr));
 }
 
@@ -158,7 +159,7 @@ fn regular_file(name: &str, bytes: &[u8]) -> Stdio {
 /// A bad option: status 2, exactly one line on stderr, nothing on stdout
 /// (even with commands on stdin).
 fn check_bad_option(args: &[&str], error: &str) {
-    let output = run(args, b"call 1\n");
+    let output = run(args, b"call 1\n", false);
     assert_output(&output, 2, "", &format!("{error}\n"));
 }
 
@@ -166,19 +167,19 @@ fn check_bad_option(args: &[&str], error: &str) {
 
 #[test]
 fn seed_script_on_a_pipe_in_english() {
-    let output = run(EN, SEED_CMDS);
+    let output = run(EN, SEED_CMDS, false);
     assert_output(&output, 0, SEED_EN, "");
 }
 
 #[test]
 fn seed_script_on_a_pipe_in_portuguese_by_default() {
-    let output = run(&[], SEED_CMDS);
+    let output = run(&[], SEED_CMDS, false);
     assert_output(&output, 0, SEED_PT, "");
 }
 
 #[test]
 fn seed_script_on_a_pipe_with_lang_pt() {
-    let output = run(PT, SEED_CMDS);
+    let output = run(PT, SEED_CMDS, false);
     assert_output(&output, 0, SEED_PT, "");
 }
 
@@ -198,11 +199,11 @@ fn seed_script_from_a_regular_file_in_portuguese_by_default() {
 
 #[test]
 fn seed_script_with_the_standalone_subcommand_is_the_same() {
-    let plain = run(EN, SEED_CMDS);
-    let named = run(&["standalone", "--lang", "en"], SEED_CMDS);
+    let plain = run(EN, SEED_CMDS, false);
+    let named = run(&["standalone", "--lang", "en"], SEED_CMDS, false);
     assert_output(&named, 0, SEED_EN, "");
     assert_output(&plain, 0, SEED_EN, "");
-    let named_pt = run(&["standalone"], SEED_CMDS);
+    let named_pt = run(&["standalone"], SEED_CMDS, false);
     assert_output(&named_pt, 0, SEED_PT, "");
 }
 
@@ -509,7 +510,11 @@ fn rule_operators_28_names_go_on_with_aa_ab() {
     expected.push("Call 29 received".to_string());
     expected.push("Call 29 waiting in queue".to_string());
     expected.push("Call 28 answered by operator AB".to_string());
-    let output = run(&["--lang", "en", "--operators", "28"], input.as_bytes());
+    let output = run(
+        &["--lang", "en", "--operators", "28"],
+        input.as_bytes(),
+        false,
+    );
     assert_output(
         &output,
         0,
@@ -838,9 +843,10 @@ fn error_operator_has_no_ringing_call() {
 #[test]
 fn errors_come_in_order_with_the_messages() {
     // stdout and stderr on one pipe, as `2>&1`.
-    let output = run_merged(
+    let output = run(
         EN,
         b"call 1\ndance\ncall 2\nhangup 9\ncall 1\ncall 3\nanswer Z\ncall\n",
+        true,
     );
     assert_output(
         &output,
@@ -910,10 +916,10 @@ fn exit_stops_before_the_later_lines_of_a_regular_file() {
 
 #[test]
 fn exit_stops_even_with_stdin_still_open() {
-    let mut session = Session::spawn(EN);
+    let mut session = session(EN);
     session.write(b"call 1\nexit\ncall 2\n");
     // stdin is not closed: `exit` alone must end the program.
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1079,7 +1085,7 @@ fn long_lines_stderr() -> Vec<String> {
 
 #[test]
 fn a_100_kib_line_gets_one_error_and_the_program_goes_on() {
-    let output = run(EN, &long_lines_input());
+    let output = run(EN, &long_lines_input(), false);
     assert_output(
         &output,
         0,
@@ -1103,31 +1109,22 @@ fn a_100_kib_line_in_a_regular_file() {
 
 #[test]
 fn ring_timeout_offers_an_ignored_call_to_the_next_operator() {
-    let mut session = Session::spawn(&["--ring-timeout", "0.2", "--lang", "en"]);
+    let mut session = session(&["--ring-timeout", "0.2", "--lang", "en"]);
     let start = Instant::now();
     session.write(b"call 1\n");
-    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ignored by operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 received\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
+    assert_eq!(session.read_line(), "Call 1 ignored by operator A\n");
     let elapsed = start.elapsed();
     assert!(
         elapsed >= Duration::from_millis(200),
         "ignored after {elapsed:?}, before the 0.2 s ring timeout"
     );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator B\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 ringing for operator B\n");
     // Answered well within B's 0.2 s, then no timer is left.
     session.write(b"answer B\nhangup 1\n");
     session.close_stdin();
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1145,25 +1142,15 @@ fn ring_timeout_offers_an_ignored_call_to_the_next_operator() {
 
 #[test]
 fn ring_timeout_with_a_single_operator_rings_it_again() {
-    let mut session =
-        Session::spawn(&["--ring-timeout", "0.2", "--lang", "en", "--operators", "A"]);
+    let mut session = session(&["--ring-timeout", "0.2", "--lang", "en", "--operators", "A"]);
     session.write(b"call 1\n");
-    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ignored by operator A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 received\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
+    assert_eq!(session.read_line(), "Call 1 ignored by operator A\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
     session.write(b"answer A\n");
     session.close_stdin();
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1180,24 +1167,15 @@ fn ring_timeout_with_a_single_operator_rings_it_again() {
 
 #[test]
 fn ring_timeout_in_portuguese() {
-    let mut session = Session::spawn(&["--ring-timeout", "0.2"]);
+    let mut session = session(&["--ring-timeout", "0.2"]);
     session.write(b"call 1\n");
-    assert_eq!(session.read_line(DEADLINE), "Chamada 1 recebida\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Chamada 1 tocando para o operador A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Chamada 1 ignorada pelo operador A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Chamada 1 tocando para o operador B\n"
-    );
+    assert_eq!(session.read_line(), "Chamada 1 recebida\n");
+    assert_eq!(session.read_line(), "Chamada 1 tocando para o operador A\n");
+    assert_eq!(session.read_line(), "Chamada 1 ignorada pelo operador A\n");
+    assert_eq!(session.read_line(), "Chamada 1 tocando para o operador B\n");
     session.write(b"hangup 1\n");
     session.close_stdin();
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1216,10 +1194,10 @@ fn ring_timeout_in_portuguese() {
 /// clock: returns once its call has been ignored, i.e. more than `secs`
 /// seconds after this call.
 fn wait_for_a_ring_timeout_elsewhere(secs: &str) {
-    let mut clock = Session::spawn(&["--ring-timeout", secs, "--lang", "en"]);
+    let mut clock = session(&["--ring-timeout", secs, "--lang", "en"]);
     clock.write(b"call 1\n");
     for _ in 0..3 {
-        clock.read_line(DEADLINE);
+        clock.read_line();
     }
     clock.close_stdin();
 }
@@ -1243,17 +1221,14 @@ fn ring_timeout_zero_never_ignores_a_call() {
         &[],
     );
     // With stdin open: a call keeps ringing past what a 0.3 s timeout allows.
-    let mut session = Session::spawn(&["--ring-timeout", "0", "--lang", "en"]);
+    let mut session = session(&["--ring-timeout", "0", "--lang", "en"]);
     session.write(b"call 1\n");
-    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 received\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
     wait_for_a_ring_timeout_elsewhere("0.3");
     session.write(b"answer A\n");
     session.close_stdin();
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1268,15 +1243,15 @@ fn ring_timeout_zero_never_ignores_a_call() {
 
 #[test]
 fn ring_timeout_stops_when_the_call_is_answered() {
-    let mut session = Session::spawn(&["--ring-timeout", "0.2", "--lang", "en"]);
+    let mut session = session(&["--ring-timeout", "0.2", "--lang", "en"]);
     session.write(b"call 1\nanswer A\n");
     for _ in 0..3 {
-        session.read_line(DEADLINE);
+        session.read_line();
     }
     wait_for_a_ring_timeout_elsewhere("0.3");
     session.write(b"hangup 1\n");
     session.close_stdin();
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1293,41 +1268,25 @@ fn ring_timeout_stops_when_the_call_is_answered() {
 #[test]
 fn ring_timeout_restarts_for_each_ring() {
     // The 0.4 s timer of the first ring must not fire on the second one.
-    let mut session =
-        Session::spawn(&["--ring-timeout", "0.4", "--lang", "en", "--operators", "A"]);
+    let mut session = session(&["--ring-timeout", "0.4", "--lang", "en", "--operators", "A"]);
     session.write(b"call 1\n");
-    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 received\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
     wait_for_a_ring_timeout_elsewhere("0.2");
     let rejected = Instant::now();
     session.write(b"reject A\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 rejected by operator A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ignored by operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 rejected by operator A\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
+    assert_eq!(session.read_line(), "Call 1 ignored by operator A\n");
     let elapsed = rejected.elapsed();
     assert!(
         elapsed >= Duration::from_millis(400),
         "ignored {elapsed:?} after the new ring, before its 0.4 s ring timeout"
     );
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
     session.write(b"answer A\n");
     session.close_stdin();
-    let output = session.wait(DEADLINE);
+    let output = session.outcome(deadline());
     assert_output(
         &output,
         0,
@@ -1347,15 +1306,12 @@ fn ring_timeout_restarts_for_each_ring() {
 #[test]
 fn end_of_input_exits_at_once_with_a_call_ringing() {
     // The default 10 s ring timeout is pending: EOF must not wait for it.
-    let mut session = Session::spawn(EN);
+    let mut session = session(EN);
     session.write(b"call 1\n");
-    assert_eq!(session.read_line(DEADLINE), "Call 1 received\n");
-    assert_eq!(
-        session.read_line(DEADLINE),
-        "Call 1 ringing for operator A\n"
-    );
+    assert_eq!(session.read_line(), "Call 1 received\n");
+    assert_eq!(session.read_line(), "Call 1 ringing for operator A\n");
     session.close_stdin();
-    let output = session.wait(Duration::from_secs(5));
+    let output = session.outcome(Instant::now() + Duration::from_secs(5));
     assert_output(
         &output,
         0,
@@ -1427,27 +1383,27 @@ fn bad_lang_and_unknown_flags_exit_2_with_one_line() {
 
 #[test]
 fn help_option_prints_usage_and_exits_0() {
-    let output = run(&["--help"], b"call 1\n");
+    let output = run(&["--help"], b"call 1\n", false);
     assert_output(&output, 0, USAGE_HELP, "");
 }
 
 #[test]
 fn help_option_of_the_standalone_subcommand_prints_its_usage_and_exits_0() {
-    let output = run(&["standalone", "--help"], b"call 1\n");
+    let output = run(&["standalone", "--help"], b"call 1\n", false);
     assert_output(&output, 0, STANDALONE_USAGE_HELP, "");
 }
 
 #[test]
 fn version_option_prints_the_version_and_exits_0() {
-    let output = run(&["--version"], b"call 1\n");
+    let output = run(&["--version"], b"call 1\n", false);
     assert_output(&output, 0, VERSION, "");
-    let output = run(&["--lang", "en", "--version"], b"call 1\n");
+    let output = run(&["--lang", "en", "--version"], b"call 1\n", false);
     assert_output(&output, 0, VERSION, "");
 }
 
 #[test]
 fn version_option_works_after_the_standalone_subcommand() {
-    let output = run(&["standalone", "--version"], b"call 1\n");
+    let output = run(&["standalone", "--version"], b"call 1\n", false);
     assert_output(&output, 0, VERSION, "");
 }
 
@@ -1455,13 +1411,13 @@ fn version_option_works_after_the_standalone_subcommand() {
 
 fn signal_while_waiting_on_stdin(signal: libc::c_int) {
     // The default 10 s ring timeout is pending: the exit must not wait for it.
-    let mut session = Session::spawn(EN);
+    let mut session = session(EN);
     session.write(b"call 1\ncall 2\ncall 3\n");
     for _ in 0..6 {
-        session.read_line(DEADLINE);
+        session.read_line();
     }
     session.signal(signal);
-    let output = session.wait(Duration::from_secs(5));
+    let output = session.outcome(Instant::now() + Duration::from_secs(5));
     assert_output(
         &output,
         0,

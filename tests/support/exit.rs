@@ -1,6 +1,6 @@
 //! Learning when a child exits, without reaping it.
 //!
-//! Shared by the test helper modules (`tests/common`, `tests/net`): a
+//! Part of the test harness (`tests/support`): a
 //! thread blocks in `waitid(WNOWAIT)`, which reports the exit but leaves the
 //! child for its `Child` owner to reap, so a test can wait with a deadline
 //! (`recv_timeout`) instead of sleeping.

@@ -1,0 +1,20 @@
+//! Comparing whole transcripts: what a run printed on each stream, and its
+//! exit status, all at once and byte for byte.
+
+use super::process::Outcome;
+
+/// The lines, each followed by `\n` (nothing for no lines).
+pub fn lines<S: AsRef<str>>(lines: &[S]) -> String {
+    lines
+        .iter()
+        .map(|line| format!("{}\n", line.as_ref()))
+        .collect()
+}
+
+/// Asserts the whole transcript: stdout, stderr and exit status.
+#[track_caller]
+pub fn assert_output(output: &Outcome, code: i32, stdout: &str, stderr: &str) {
+    assert_eq!(output.stdout, stdout, "stdout");
+    assert_eq!(output.stderr, stderr, "stderr");
+    assert_eq!(output.code, Some(code), "exit status");
+}
