@@ -5,21 +5,16 @@
 //! server started here), and the Dockerfile is checked to ship the static
 //! build into `FROM scratch` images.
 //!
-//! No sleeps: output is read by helper threads and waited for with a
-//! deadline; every child is killed by a guard when a test ends, failed or not.
+//! The children are run through `tests/support`: no sleeps, every wait has
+//! a deadline, and every child is killed when a test ends, failed or not.
+
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread;
-use std::time::Duration;
 
-/// How long any one wait may take before the test fails.
-const DEADLINE: Duration = Duration::from_secs(10);
+use support::{Outcome, Server, Streams, command};
 
 /// The reply lines to `call 1` from a server with the default options.
 const CALL_1_REPLY: &str = "Chamada 1 recebida\nChamada 1 tocando para o operador A";
@@ -36,137 +31,21 @@ fn read_repo_file(path: &str) -> String {
 // ---------------------------------------------------------------------------
 // Children
 
-/// A child process, killed and reaped when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Starts the binary with `args` (a server command line on 127.0.0.1:0)
+/// and waits for its `Listening on 127.0.0.1:PORT` line.
+fn start_server(args: &[String]) -> Server {
+    Server::launch(command(args), Streams::default())
 }
 
-/// A `Command` for the binary under test, with environment variables that
-/// would change its output removed.
-fn callcenter(args: &[String]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_callcenter"));
-    command
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("CLICOLOR");
-    command
-}
-
-/// Reads a pipe to its end on a thread; the result arrives on the channel.
-fn read_all<R: Read + Send + 'static>(mut pipe: R) -> Receiver<String> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        let _ = sender.send(String::from_utf8_lossy(&bytes).into_owned());
-    });
-    receiver
-}
-
-/// Reads a pipe line by line on a thread; each line arrives on the channel.
-fn read_lines(pipe: ChildStdout) -> Receiver<String> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
-}
-
-/// A running server: its address and the guard that kills it.
-struct Server {
-    addr: String,
-    _guard: Guard,
-    _stderr: Receiver<String>,
-}
-
-/// Starts the binary with `args` (a server command line) and waits for its
-/// `Listening on 127.0.0.1:PORT` line.
-fn start_server(label: &str, args: &[String]) -> Server {
-    let mut child = callcenter(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{label}: cannot start {args:?}: {e}"));
-    let lines = read_lines(child.stdout.take().expect("stdout is piped"));
-    let stderr = read_all(child.stderr.take().expect("stderr is piped"));
-    let guard = Guard(child);
-    let line = match lines.recv_timeout(DEADLINE) {
-        Ok(line) => line,
-        Err(error) => {
-            drop(guard);
-            let stderr = stderr.recv_timeout(DEADLINE).unwrap_or_default();
-            panic!("{label}: {args:?} printed no Listening line ({error}); stderr: {stderr:?}");
-        }
-    };
-    let port = line
-        .strip_prefix("Listening on 127.0.0.1:")
-        .unwrap_or_else(|| panic!("{label}: {args:?} printed {line:?}, not a Listening line"));
-    let port: u16 = port
-        .parse()
-        .unwrap_or_else(|e| panic!("{label}: bad port in {line:?}: {e}"));
-    assert_ne!(port, 0, "{label}: {line:?}");
-    Server {
-        addr: format!("127.0.0.1:{port}"),
-        _guard: guard,
-        _stderr: stderr,
-    }
-}
-
-/// Runs the binary with `args`, `input` on stdin, and returns its exit
-/// status, stdout and stderr once it has exited (within the deadline).
-fn run(label: &str, args: &[String], input: &str) -> (ExitStatus, String, String) {
-    let mut child = callcenter(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{label}: cannot start {args:?}: {e}"));
-    let stdout = read_all(child.stdout.take().expect("stdout is piped"));
-    let stderr = read_all(child.stderr.take().expect("stderr is piped"));
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let mut guard = Guard(child);
-    stdin
-        .write_all(input.as_bytes())
-        .unwrap_or_else(|e| panic!("{label}: cannot write stdin: {e}"));
-    drop(stdin);
-    let stdout = stdout
-        .recv_timeout(DEADLINE)
-        .unwrap_or_else(|e| panic!("{label}: {args:?} did not finish its stdout: {e}"));
-    let stderr = stderr
-        .recv_timeout(DEADLINE)
-        .unwrap_or_else(|e| panic!("{label}: {args:?} did not finish its stderr: {e}"));
-    // Both pipes are closed: the process has exited or is exiting.
-    let status = guard
-        .0
-        .wait()
-        .unwrap_or_else(|e| panic!("{label}: wait: {e}"));
-    (status, stdout, stderr)
+/// Runs the binary with `args`, `input` on stdin, to its end.
+fn run(args: &[String], input: &str) -> Outcome {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    support::run(&args, input.as_bytes(), false)
 }
 
 /// Sends one JSON command to a server and returns its one-line reply, parsed.
-fn request(label: &str, addr: &str, json: &str) -> serde_json::Value {
-    let stream =
-        TcpStream::connect(addr).unwrap_or_else(|e| panic!("{label}: connect {addr}: {e}"));
-    stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
-    (&stream)
-        .write_all(format!("{json}\n").as_bytes())
-        .unwrap_or_else(|e| panic!("{label}: send: {e}"));
-    let mut reply = String::new();
-    BufReader::new(&stream)
-        .read_line(&mut reply)
-        .unwrap_or_else(|e| panic!("{label}: no reply: {e}"));
+fn request(label: &str, server: &Server, json: &str) -> serde_json::Value {
+    let reply = server.connect().request(json);
     serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{label}: reply {reply:?}: {e}"))
 }
 
@@ -212,8 +91,8 @@ fn check_server_command(label: &str, argv: &[String], expected_path: &str) {
         listen, "0.0.0.0:5678",
         "{label}: the packaged listen address"
     );
-    let server = start_server(label, &args);
-    let reply = request(label, &server.addr, r#"{"command": "call", "id": "1"}"#);
+    let server = start_server(&args);
+    let reply = request(label, &server, r#"{"command": "call", "id": "1"}"#);
     assert_eq!(
         reply,
         serde_json::json!({ "response": CALL_1_REPLY }),
@@ -225,22 +104,19 @@ fn check_server_command(label: &str, argv: &[String], expected_path: &str) {
 /// `call 1` on stdin, and checks the exact output.
 fn check_client_command(label: &str, argv: &[String], expected_path: &str) {
     let mut args = arguments(label, argv, expected_path, "client");
-    let server = start_server(
-        label,
-        &[
-            "server".to_string(),
-            "--listen".to_string(),
-            "127.0.0.1:0".to_string(),
-        ],
-    );
-    let connect = replace_option(label, &mut args, "--connect", &server.addr);
+    let server = start_server(&[
+        "server".to_string(),
+        "--listen".to_string(),
+        "127.0.0.1:0".to_string(),
+    ]);
+    let connect = replace_option(label, &mut args, "--connect", &server.address());
     assert_eq!(
         connect, "server:5678",
         "{label}: the packaged server address"
     );
-    let (status, stdout, stderr) = run(label, &args, "call 1\n");
+    let output = run(&args, "call 1\n");
     assert_eq!(
-        (status.code(), stdout.as_str(), stderr.as_str()),
+        (output.code, output.stdout.as_str(), output.stderr.as_str()),
         (Some(0), format!("{CALL_1_REPLY}\n").as_str(), ""),
         "{label}: {args:?}"
     );
@@ -684,9 +560,9 @@ fn systemd_server_command_line_starts_and_serves() {
 
 #[test]
 fn version_is_the_cargo_package_version() {
-    let (status, stdout, stderr) = run("--version", &["--version".to_string()], "");
+    let output = run(&["--version".to_string()], "");
     assert_eq!(
-        (status.code(), stdout.as_str(), stderr.as_str()),
+        (output.code, output.stdout.as_str(), output.stderr.as_str()),
         (
             Some(0),
             format!("callcenter {}\n", env!("CARGO_PKG_VERSION")).as_str(),
