@@ -33,7 +33,7 @@ pub mod sockets;
 pub mod wire;
 
 pub use conn::{Conn, Next};
-pub use expect::{assert_output, lines};
+pub use expect::{assert_output, check, lines};
 pub use process::{Outcome, Pipe, Proc, TIMEOUT, command, deadline, run, run_with_stdin, text};
 pub use rng::Rng;
 pub use server::{Server, Streams};

@@ -335,6 +335,18 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// Starts `callcenter args` with stdin a pipe held open, stdout and
+    /// stderr apart: a session to talk to.
+    pub fn session(args: &[&str]) -> Proc {
+        Proc::spawn(args, Stdio::piped(), false)
+    }
+
+    /// The next stdout line, its `\n` included; fails the test at EOF or
+    /// past [`TIMEOUT`].
+    pub fn read_line(&mut self) -> String {
+        format!("{}\n", self.stdout.expect_line(deadline()))
+    }
+
     /// Waits for the exit and returns the whole transcript: all of stdout
     /// and stderr from the start (lines already read included), and the
     /// exit code.
