@@ -55,8 +55,12 @@
 pub mod cli;
 pub mod command;
 pub mod engine;
+pub mod error;
 pub mod histogram;
 pub mod messages;
 pub mod modes;
+pub mod queue_service;
 pub mod reactor;
+pub mod repl;
+pub mod sys;
 pub mod wire;
