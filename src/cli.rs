@@ -269,10 +269,25 @@ mod tests {
 
     #[test]
     fn addresses_need_a_host_and_a_port_that_fits() {
-        for good in ["127.0.0.1:0", "127.0.0.1:65535", "[::1]:5678", "server:5678", "localhost:1"] {
+        for good in [
+            "127.0.0.1:0",
+            "127.0.0.1:65535",
+            "[::1]:5678",
+            "server:5678",
+            "localhost:1",
+        ] {
             assert_eq!(parse_address(good).as_deref(), Ok(good), "{good:?}");
         }
-        for bad in ["nope", "127.0.0.1:99999", ":5678", "host:", "host:-1", "a b:1", "", "[::1:5"] {
+        for bad in [
+            "nope",
+            "127.0.0.1:99999",
+            ":5678",
+            "host:",
+            "host:-1",
+            "a b:1",
+            "",
+            "[::1:5",
+        ] {
             assert!(parse_address(bad).is_err(), "{bad:?} accepted");
         }
     }

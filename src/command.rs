@@ -106,9 +106,9 @@ pub enum CommandError {
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_BYTES
-        && !id.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || is_format(c) || is_noncharacter(c)
-        })
+        && !id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || is_noncharacter(c))
 }
 
 /// The characters of general category Cf (format), as ranges, from the
@@ -159,8 +159,7 @@ pub fn is_noncharacter(c: char) -> bool {
 /// and noncharacters are escaped (`\u{1b}`, `\u{202e}`), as unknown words
 /// are in errors, so nothing moves the cursor or turns the line around.
 pub fn escape_for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char =
-        |c: char| (c.is_control() && c != '\n') || is_format(c) || is_noncharacter(c);
+    let unsafe_char = |c: char| (c.is_control() && c != '\n') || is_format(c) || is_noncharacter(c);
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -284,8 +283,14 @@ mod tests {
             parse_line(b"call a\x01b"),
             Err(CommandError::Usage(Verb::Call))
         );
-        assert_eq!(parse_line(b"exit now"), Err(CommandError::Usage(Verb::Exit)));
-        assert_eq!(parse_line(b"help a b"), Err(CommandError::Usage(Verb::Help)));
+        assert_eq!(
+            parse_line(b"exit now"),
+            Err(CommandError::Usage(Verb::Exit))
+        );
+        assert_eq!(
+            parse_line(b"help a b"),
+            Err(CommandError::Usage(Verb::Help))
+        );
     }
 
     #[test]
@@ -310,8 +315,20 @@ mod tests {
     #[test]
     fn ids_refuse_format_characters_and_noncharacters() {
         for c in [
-            '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200B}', '\u{FEFF}',
-            '\u{AD}', '\u{E0001}', '\u{FFFF}', '\u{FFFE}', '\u{FDD0}', '\u{FDEF}', '\u{1FFFE}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{FEFF}',
+            '\u{AD}',
+            '\u{E0001}',
+            '\u{FFFF}',
+            '\u{FFFE}',
+            '\u{FDD0}',
+            '\u{FDEF}',
+            '\u{1FFFE}',
             '\u{10FFFF}',
         ] {
             let id = format!("a{c}b");
@@ -322,14 +339,24 @@ mod tests {
             );
         }
         // Their neighbours are ordinary characters.
-        for id in ["a\u{2065}b", "\u{FDCF}", "\u{FFFD}", "\u{1F600}", "é", "日本"] {
+        for id in [
+            "a\u{2065}b",
+            "\u{FDCF}",
+            "\u{FFFD}",
+            "\u{1F600}",
+            "é",
+            "日本",
+        ] {
             assert!(is_valid_id(id), "{id:?} refused");
         }
     }
 
     #[test]
     fn text_for_the_terminal_escapes_what_would_move_or_hide_things() {
-        assert_eq!(escape_for_terminal("Call 1 received\nok"), "Call 1 received\nok");
+        assert_eq!(
+            escape_for_terminal("Call 1 received\nok"),
+            "Call 1 received\nok"
+        );
         assert_eq!(
             escape_for_terminal("a\u{1b}[2J\0\r\u{202E}b\u{FFFF}"),
             "a\\u{1b}[2J\\u{0}\\u{d}\\u{202e}b\\u{ffff}"

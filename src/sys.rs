@@ -37,7 +37,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
             current: limit.maximum,
             maximum: limit.maximum,
         };
-        if setrlimit(Resource::Nofile, raised.clone()).is_ok() {
+        if setrlimit(Resource::Nofile, raised).is_ok() {
             return raised.current;
         }
     }

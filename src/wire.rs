@@ -678,10 +678,17 @@ mod tests {
             r#"{"command": "call", "id": 1e3}"#,
             r#"{"command": "call", "id": 123456789012345678901234567890}"#,
         ] {
-            assert_eq!(bad(text), WireError::Command(CommandError::Usage(Verb::Call)), "{text}");
+            assert_eq!(
+                bad(text),
+                WireError::Command(CommandError::Usage(Verb::Call)),
+                "{text}"
+            );
         }
         let long = format!(r#"{{"command": "call", "id": "{}"}}"#, "x".repeat(65));
-        assert_eq!(bad(&long), WireError::Command(CommandError::Usage(Verb::Call)));
+        assert_eq!(
+            bad(&long),
+            WireError::Command(CommandError::Usage(Verb::Call))
+        );
     }
 
     #[test]

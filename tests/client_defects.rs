@@ -62,7 +62,12 @@ fn closed_port_address() -> String {
 
 #[test]
 fn an_unwritable_stderr_never_turns_an_error_into_a_panic() {
-    let full = || File::options().write(true).open("/dev/full").expect("/dev/full");
+    let full = || {
+        File::options()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
     let output = binary()
         .arg("--no-such-option")
         .stderr(full())
@@ -129,7 +134,11 @@ fn sigterm_and_sigint_end_the_client_cleanly() {
         assert!(status.success());
         let output = wait(child);
         assert_eq!(
-            (output.status.code(), text(&output.stdout), text(&output.stderr)),
+            (
+                output.status.code(),
+                text(&output.stdout),
+                text(&output.stderr)
+            ),
             (Some(0), String::new(), String::new()),
             "{signal}"
         );
@@ -250,7 +259,11 @@ fn control_and_format_characters_from_the_server_are_escaped() {
         })
         .expect("run");
     assert_eq!(
-        (output.status.code(), text(&output.stdout), text(&output.stderr)),
+        (
+            output.status.code(),
+            text(&output.stdout),
+            text(&output.stderr)
+        ),
         (
             Some(0),
             "Call \\u{1b}[2J1\\u{0} received\\u{d}X\\u{202e}\n".to_string(),
@@ -297,11 +310,19 @@ fn bad_addresses_are_bad_option_values_naming_the_option() {
         &["bench", "--connect", "127.0.0.1:99999"],
     ];
     for args in cases {
-        let output = binary().args(args).stdin(Stdio::null()).output().expect("run");
+        let output = binary()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run");
         let option = args[1];
         let value = args[2];
         assert_eq!(
-            (output.status.code(), text(&output.stdout), text(&output.stderr)),
+            (
+                output.status.code(),
+                text(&output.stdout),
+                text(&output.stderr)
+            ),
             (
                 Some(2),
                 String::new(),
@@ -382,7 +403,9 @@ fn the_client_stops_reading_stdin_while_too_many_replies_are_due() {
             }
         }
     });
-    let (withheld, total) = received.recv_timeout(DEADLINE).expect("the server's counts");
+    let (withheld, total) = received
+        .recv_timeout(DEADLINE)
+        .expect("the server's counts");
     let _ = child.kill();
     let _ = child.wait();
     let _ = writer.join();

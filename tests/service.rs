@@ -128,7 +128,9 @@ fn an_ignored_call_is_offered_to_another_operator() {
         fired("Call 1 ignored by operator B\nCall 1 ringing for operator A\n")
     );
     assert_eq!(rig.timers(), (1, 1));
-    rig.service.inspect(|engine| engine.check_invariants()).unwrap();
+    rig.service
+        .inspect(|engine| engine.check_invariants())
+        .unwrap();
 }
 
 #[test]
@@ -466,7 +468,9 @@ fn the_seed_script_gives_the_exact_english_transcript() {
     assert_eq!(rig.timers(), (0, 0));
     assert_eq!(rig.advance(secs(3600)), NOTHING);
     assert_eq!(rig.service.inspect(|engine| engine.live_calls()), 0);
-    rig.service.inspect(|engine| engine.check_invariants()).unwrap();
+    rig.service
+        .inspect(|engine| engine.check_invariants())
+        .unwrap();
 }
 
 #[test]

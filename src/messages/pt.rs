@@ -3,9 +3,9 @@
 use std::fmt::{self, Write};
 
 use crate::command::{CommandError, Verb};
+use crate::engine::{EngineError, Event};
 use crate::error::{ClientError, ConnectFailure, RunError, ServerError};
 use crate::wire::WireError;
-use crate::engine::{EngineError, Event};
 
 pub(super) const HELP_INTRO: &str = "Comandos:";
 

@@ -30,8 +30,8 @@ use crate::command::Verb;
 use crate::engine::Event;
 use crate::histogram::Histogram;
 use crate::messages::Lang;
-use crate::sys::resolve;
 use crate::reactor::{ClientFactory, ConnectionLost, Protocol, Reactor, Transport};
+use crate::sys::resolve;
 use crate::wire::{Frame, Framer, decode_reply, encode_request};
 
 /// What a run measured.

@@ -20,10 +20,10 @@ use crate::engine::Engine;
 use crate::error::{RunError, ServerError};
 use crate::messages::{Lang, Localized};
 use crate::queue_service::{QueueService, Subscription};
-use crate::sys::resolve;
 use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
+use crate::sys::resolve;
 use crate::wire::{Frame, Framer, ReplyKind, WireError, decode_request, encode_reply};
 
 /// Above this much unsent output, stop reading a client's commands.

@@ -157,7 +157,10 @@ pub fn run(options: &QueueOptions) -> Result<(), RunError> {
     );
     let console = Console::new(service, reactor.clone(), stdin_is_terminal());
     let failure = console.failure.clone();
-    standard_io(&reactor, LineReceiver::new(console).with_max_length(MAX_LINE))?;
+    standard_io(
+        &reactor,
+        LineReceiver::new(console).with_max_length(MAX_LINE),
+    )?;
     reactor.run()?;
     match failure.borrow_mut().take() {
         Some(error) => Err(error),
