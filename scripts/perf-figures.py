@@ -20,7 +20,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "callcenter")
+# Cargo puts the build under $CARGO_TARGET_DIR when it is set.
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+BIN = os.path.join(os.path.abspath(TARGET), "release", "callcenter")
 
 
 class Server:

@@ -74,7 +74,7 @@ pub struct ServerOptions {
     #[command(flatten)]
     pub queue: QueueOptions,
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678", value_parser = parse_address)]
     pub listen: String,
     /// Connections beyond this many are refused.
     #[arg(long, value_name = "N", default_value = "1024", value_parser = clap::value_parser!(u32).range(1..))]
@@ -85,9 +85,10 @@ pub struct ServerOptions {
 #[derive(Debug, Clone, Args)]
 pub struct ClientOptions {
     /// Server to connect to (host:port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678", value_parser = parse_address)]
     pub connect: String,
-    /// Language of every message.
+    /// Language of the client's own errors and help (the server's replies
+    /// come in the server's language).
     #[arg(long, value_name = "pt|en", default_value = "pt")]
     pub lang: Lang,
 }
@@ -96,7 +97,7 @@ pub struct ClientOptions {
 #[derive(Debug, Clone, Args)]
 pub struct BenchOptions {
     /// Server to load (host:port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678", value_parser = parse_address)]
     pub connect: String,
     /// Concurrent connections.
     #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -154,6 +155,27 @@ pub fn parse_positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(seconds) if seconds > 0.0 && seconds <= 1e6 => Ok(seconds),
         _ => Err(format!("not a positive number of seconds: {text:?}")),
+    }
+}
+
+/// Checks an address option (`--listen`, `--connect`): `HOST:PORT` with a
+/// port from 0 to 65535. A host name is allowed (`server:5678`); it is
+/// looked up when the mode starts, so a name the resolver does not know is
+/// a failure to connect or bind (exit 1), while a value that cannot be an
+/// address at all is a bad option value (exit 2), like every other.
+pub fn parse_address(text: &str) -> Result<String, String> {
+    if text.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(text.to_string());
+    }
+    let plausible = text.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && !host.contains(|c: char| c.is_whitespace() || c.is_control() || c == '[' || c == ']')
+            && port.parse::<u16>().is_ok()
+    });
+    if plausible {
+        Ok(text.to_string())
+    } else {
+        Err("expected HOST:PORT, such as 127.0.0.1:5678".to_string())
     }
 }
 
@@ -242,6 +264,31 @@ mod tests {
         assert_eq!(parse_operators("Ana,Bia,7").unwrap().0, ["Ana", "Bia", "7"]);
         for bad in ["", "A,,B", "A,A", "0", "A,B C", "99999999999999999999"] {
             assert!(parse_operators(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn addresses_need_a_host_and_a_port_that_fits() {
+        for good in [
+            "127.0.0.1:0",
+            "127.0.0.1:65535",
+            "[::1]:5678",
+            "server:5678",
+            "localhost:1",
+        ] {
+            assert_eq!(parse_address(good).as_deref(), Ok(good), "{good:?}");
+        }
+        for bad in [
+            "nope",
+            "127.0.0.1:99999",
+            ":5678",
+            "host:",
+            "host:-1",
+            "a b:1",
+            "",
+            "[::1:5",
+        ] {
+            assert!(parse_address(bad).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -4,8 +4,6 @@
 //! exactly the same lines with exactly the same errors. It reads bytes, not
 //! `str`: input may be any bytes, and invalid UTF-8 is an error, not a panic.
 
-use crate::engine::EngineError;
-
 /// Longest id accepted, in bytes (call and operator ids alike).
 pub const MAX_ID_BYTES: usize = 64;
 
@@ -91,52 +89,95 @@ pub enum Command {
     Exit,
 }
 
-/// Everything the user can get wrong; each has a one-line message per language.
+/// A command line the parser refuses; each has a one-line message per language.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UserError {
+pub enum CommandError {
     /// The first word is not a command.
     UnknownCommand(String),
     /// Missing, extra or invalid argument for this verb.
     Usage(Verb),
-    /// The queue refused the command.
-    Engine(EngineError),
-    /// A wire message that is not a JSON object with a string `command`.
-    InvalidRequest,
-    /// A wire message longer than the limit; the server closes the connection.
-    MessageTooLong,
-    /// The server already has its maximum number of clients.
-    ServerFull(u32),
-    /// The client could not reach the server.
-    CannotConnect {
-        /// The address tried.
-        addr: String,
-        /// What the operating system said.
-        reason: String,
-    },
-    /// The server closed the connection or it broke.
-    ServerGone,
-    /// The server sent something that is not a reply.
-    InvalidReply,
-}
-
-impl From<EngineError> for UserError {
-    fn from(error: EngineError) -> UserError {
-        UserError::Engine(error)
-    }
 }
 
 /// Whether `id` is a valid call or operator id: 1 to 64 bytes of UTF-8 with
-/// no whitespace and no control characters.
+/// no whitespace, no control characters, no format characters and no
+/// noncharacters. Ids are broadcast to every client's terminal: an invisible
+/// or direction-changing character (U+202E, U+2066, U+200B, U+FEFF) would
+/// let one client make lines on others' terminals read as something else.
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_BYTES
-        && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || is_noncharacter(c))
+}
+
+/// The characters of general category Cf (format), as ranges, from the
+/// Unicode Character Database 15.1, `extracted/DerivedGeneralCategory.txt`
+/// (its `Cf` section). The standard library has no category lookup, and
+/// this short table spares a dependency.
+const FORMAT_RANGES: [(char, char); 21] = [
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{0600}', '\u{0605}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{06DD}', '\u{06DD}'),
+    ('\u{070F}', '\u{070F}'),
+    ('\u{0890}', '\u{0891}'),
+    ('\u{08E2}', '\u{08E2}'),
+    ('\u{180E}', '\u{180E}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{110BD}', '\u{110BD}'),
+    ('\u{110CD}', '\u{110CD}'),
+    ('\u{13430}', '\u{1343F}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0001}', '\u{E0001}'),
+    ('\u{E0020}', '\u{E007F}'),
+];
+
+/// Whether `c` is a format character (general category Cf).
+pub fn is_format(c: char) -> bool {
+    FORMAT_RANGES
+        .iter()
+        .any(|&(first, last)| (first..=last).contains(&c))
+}
+
+/// Whether `c` is one of the 66 noncharacters (Unicode §23.7): U+FDD0 to
+/// U+FDEF, and the last two code points of every plane (U+FFFE, U+FFFF,
+/// U+1FFFE, ...).
+pub fn is_noncharacter(c: char) -> bool {
+    let code = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
+}
+
+/// Text from elsewhere (a server's reply), made safe to print on a
+/// terminal: control characters other than the newline, format characters
+/// and noncharacters are escaped (`\u{1b}`, `\u{202e}`), as unknown words
+/// are in errors, so nothing moves the cursor or turns the line around.
+pub fn escape_for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| (c.is_control() && c != '\n') || is_format(c) || is_noncharacter(c);
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// Parses one line (without its delimiter; a trailing `\r` is ignored).
 ///
 /// Returns `Ok(None)` for a blank line.
-pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
+pub fn parse_line(line: &[u8]) -> Result<Option<Command>, CommandError> {
     let mut words = line
         .split(|b| b.is_ascii_whitespace())
         .filter(|word| !word.is_empty());
@@ -146,15 +187,15 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
     let verb = std::str::from_utf8(first)
         .ok()
         .and_then(Verb::from_word)
-        .ok_or_else(|| UserError::UnknownCommand(shown_word(first)))?;
+        .ok_or_else(|| CommandError::UnknownCommand(shown_word(first)))?;
     let argument = words.next();
     if words.next().is_some() {
-        return Err(UserError::Usage(verb));
+        return Err(CommandError::Usage(verb));
     }
     match verb {
         Verb::Exit => match argument {
             None => Ok(Some(Command::Exit)),
-            Some(_) => Err(UserError::Usage(verb)),
+            Some(_) => Err(CommandError::Usage(verb)),
         },
         Verb::Help => match argument {
             None => Ok(Some(Command::Help(None))),
@@ -162,13 +203,13 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, UserError> {
                 .ok()
                 .and_then(Verb::from_word)
                 .map(|topic| Some(Command::Help(Some(topic))))
-                .ok_or_else(|| UserError::UnknownCommand(shown_word(topic))),
+                .ok_or_else(|| CommandError::UnknownCommand(shown_word(topic))),
         },
         Verb::Call | Verb::Answer | Verb::Reject | Verb::Hangup => {
             let id = argument
                 .and_then(|arg| std::str::from_utf8(arg).ok())
                 .filter(|id| is_valid_id(id))
-                .ok_or(UserError::Usage(verb))?;
+                .ok_or(CommandError::Usage(verb))?;
             Ok(Some(Command::Queue(verb, id.to_string())))
         }
     }
@@ -198,7 +239,7 @@ pub fn shown_word(word: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn queue(verb: Verb, id: &str) -> Result<Option<Command>, UserError> {
+    fn queue(verb: Verb, id: &str) -> Result<Option<Command>, CommandError> {
         Ok(Some(Command::Queue(verb, id.to_string())))
     }
 
@@ -224,26 +265,32 @@ mod tests {
 
     #[test]
     fn bad_lines_get_the_matching_error() {
-        let unknown = |w: &str| Err(UserError::UnknownCommand(w.to_string()));
+        let unknown = |w: &str| Err(CommandError::UnknownCommand(w.to_string()));
         assert_eq!(parse_line(b"Call 1"), unknown("Call"));
         assert_eq!(parse_line(b"dance"), unknown("dance"));
         assert_eq!(parse_line(b"help dance"), unknown("dance"));
         assert_eq!(parse_line(b"\xff 1"), unknown("\u{fffd}"));
-        assert_eq!(parse_line(b"call"), Err(UserError::Usage(Verb::Call)));
+        assert_eq!(parse_line(b"call"), Err(CommandError::Usage(Verb::Call)));
         assert_eq!(
             parse_line(b"answer A B"),
-            Err(UserError::Usage(Verb::Answer))
+            Err(CommandError::Usage(Verb::Answer))
         );
         assert_eq!(
             parse_line(b"hangup \xff"),
-            Err(UserError::Usage(Verb::Hangup))
+            Err(CommandError::Usage(Verb::Hangup))
         );
         assert_eq!(
             parse_line(b"call a\x01b"),
-            Err(UserError::Usage(Verb::Call))
+            Err(CommandError::Usage(Verb::Call))
         );
-        assert_eq!(parse_line(b"exit now"), Err(UserError::Usage(Verb::Exit)));
-        assert_eq!(parse_line(b"help a b"), Err(UserError::Usage(Verb::Help)));
+        assert_eq!(
+            parse_line(b"exit now"),
+            Err(CommandError::Usage(Verb::Exit))
+        );
+        assert_eq!(
+            parse_line(b"help a b"),
+            Err(CommandError::Usage(Verb::Help))
+        );
     }
 
     #[test]
@@ -261,20 +308,71 @@ mod tests {
         let long = "x".repeat(65);
         assert_eq!(
             parse_line(format!("call {long}").as_bytes()),
-            Err(UserError::Usage(Verb::Call))
+            Err(CommandError::Usage(Verb::Call))
+        );
+    }
+
+    #[test]
+    fn ids_refuse_format_characters_and_noncharacters() {
+        for c in [
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{FEFF}',
+            '\u{AD}',
+            '\u{E0001}',
+            '\u{FFFF}',
+            '\u{FFFE}',
+            '\u{FDD0}',
+            '\u{FDEF}',
+            '\u{1FFFE}',
+            '\u{10FFFF}',
+        ] {
+            let id = format!("a{c}b");
+            assert!(!is_valid_id(&id), "{c:?} accepted");
+            assert_eq!(
+                parse_line(format!("call {id}").as_bytes()),
+                Err(CommandError::Usage(Verb::Call))
+            );
+        }
+        // Their neighbours are ordinary characters.
+        for id in [
+            "a\u{2065}b",
+            "\u{FDCF}",
+            "\u{FFFD}",
+            "\u{1F600}",
+            "é",
+            "日本",
+        ] {
+            assert!(is_valid_id(id), "{id:?} refused");
+        }
+    }
+
+    #[test]
+    fn text_for_the_terminal_escapes_what_would_move_or_hide_things() {
+        assert_eq!(
+            escape_for_terminal("Call 1 received\nok"),
+            "Call 1 received\nok"
+        );
+        assert_eq!(
+            escape_for_terminal("a\u{1b}[2J\0\r\u{202E}b\u{FFFF}"),
+            "a\\u{1b}[2J\\u{0}\\u{d}\\u{202e}b\\u{ffff}"
         );
     }
 
     #[test]
     fn long_unknown_words_are_cut_in_the_error() {
         let word = "é".repeat(100);
-        let Err(UserError::UnknownCommand(shown)) = parse_line(word.as_bytes()) else {
+        let Err(CommandError::UnknownCommand(shown)) = parse_line(word.as_bytes()) else {
             panic!("not an unknown command");
         };
         assert_eq!(shown, format!("{}…", "é".repeat(32)));
         assert_eq!(
             parse_line(b"a\x1b[2J\x00"),
-            Err(UserError::UnknownCommand("a\\u{1b}[2J\\0".into()))
+            Err(CommandError::UnknownCommand("a\\u{1b}[2J\\0".into()))
         );
     }
 }

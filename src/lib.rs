@@ -23,9 +23,16 @@
 //! user-facing text, one file per language; [`wire`] is the client/server
 //! protocol (framing of JSON messages, requests, replies), also sans-I/O.
 //!
-//! [`modes`] wires those together on the reactor: `service` (the engine plus
-//! its ring timers, shared by standalone and server), `standalone`, `server`,
-//! `client` and `bench`. [`cli`] declares the command line and checks its
+//! [`queue_service`] is the engine plus its ring timers, rendered in one
+//! language; connections subscribe to its events. [`repl`] is what
+//! standalone and client share at the console (prompt, line limit, the
+//! overlong-line error); [`error`] holds the server's, client's and
+//! program's errors (each layer has its own error type; [`messages`]
+//! renders them all); [`sys`] the few OS calls, without `unsafe`.
+//!
+//! [`modes`] wires those together on the reactor: `standalone`, `server`,
+//! `client` and `bench`, each importing only from the layers above, never
+//! from another mode. [`cli`] declares the command line and checks its
 //! values; `main.rs` only parses it and starts a mode. [`histogram`] keeps
 //! the bench's latencies in fixed memory.
 //!
@@ -55,8 +62,12 @@
 pub mod cli;
 pub mod command;
 pub mod engine;
+pub mod error;
 pub mod histogram;
 pub mod messages;
 pub mod modes;
+pub mod queue_service;
 pub mod reactor;
+pub mod repl;
+pub mod sys;
 pub mod wire;

@@ -21,7 +21,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::command::{UserError, Verb, is_valid_id, shown_word};
+use crate::command::{CommandError, Verb, is_valid_id, shown_word};
 
 /// The longest message accepted, in bytes (delimiter excluded).
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -345,40 +345,58 @@ struct RawRequest<'a> {
     id: Option<Field<'a>>,
 }
 
+/// A request the server refuses before it reaches the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WireError {
+    /// A well-formed request whose command or id the parser refuses
+    /// (the same errors a typed line gets).
+    Command(CommandError),
+    /// A message that is not a JSON object with a string `command`.
+    InvalidRequest,
+    /// A message longer than [`MAX_MESSAGE`]; the server closes the connection.
+    MessageTooLong,
+}
+
+impl From<CommandError> for WireError {
+    fn from(error: CommandError) -> WireError {
+        WireError::Command(error)
+    }
+}
+
 /// Decodes one request message into a queue command and its id.
 ///
 /// Not JSON, not an object, duplicate keys, or no string `command`: invalid
 /// request. A command other than the four queue commands: unknown command.
 /// A missing or invalid `id` (a string or a number is accepted): usage.
-pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), UserError> {
+pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), WireError> {
     let (command, id) = match canonical_request(message) {
         Some((command, id)) => (Cow::Borrowed(command), Field::Text(Cow::Borrowed(id))),
         None => parse_request(message)?,
     };
     let verb = Verb::from_wire(&command)
-        .ok_or_else(|| UserError::UnknownCommand(shown_word(command.as_bytes())))?;
+        .ok_or_else(|| CommandError::UnknownCommand(shown_word(command.as_bytes())))?;
     let id = match id {
         Field::Text(id) => id,
         Field::Number(id) => Cow::Owned(id),
-        Field::Other => return Err(UserError::Usage(verb)),
+        Field::Other => return Err(CommandError::Usage(verb).into()),
     };
     if !is_valid_id(&id) {
-        return Err(UserError::Usage(verb));
+        return Err(CommandError::Usage(verb).into());
     }
     Ok((verb, id))
 }
 
 /// The full JSON parse of a request: its `command` string and its `id`.
-fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), UserError> {
+fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), WireError> {
     // serde would also read a struct from an array (`["call", "1"]`): only
     // an object is a request.
     if message.first() != Some(&b'{') {
-        return Err(UserError::InvalidRequest);
+        return Err(WireError::InvalidRequest);
     }
     let raw: RawRequest<'_> =
-        serde_json::from_slice(message).map_err(|_| UserError::InvalidRequest)?;
+        serde_json::from_slice(message).map_err(|_| WireError::InvalidRequest)?;
     let Some(Field::Text(command)) = raw.command else {
-        return Err(UserError::InvalidRequest);
+        return Err(WireError::InvalidRequest);
     };
     Ok((command, raw.id.unwrap_or(Field::Other)))
 }
@@ -638,15 +656,15 @@ mod tests {
             r#"{"command": "call", "command": "call", "id": "1"}"#,
             r#"{"command": "call", "id": "1""#,
         ] {
-            assert_eq!(bad(text), UserError::InvalidRequest, "{text}");
+            assert_eq!(bad(text), WireError::InvalidRequest, "{text}");
         }
         assert_eq!(
             bad(r#"{"command": "dance", "id": "1"}"#),
-            UserError::UnknownCommand("dance".into())
+            WireError::Command(CommandError::UnknownCommand("dance".into()))
         );
         assert_eq!(
             bad(r#"{"command": "help", "id": "1"}"#),
-            UserError::UnknownCommand("help".into())
+            WireError::Command(CommandError::UnknownCommand("help".into()))
         );
         for text in [
             r#"{"command": "call"}"#,
@@ -660,10 +678,17 @@ mod tests {
             r#"{"command": "call", "id": 1e3}"#,
             r#"{"command": "call", "id": 123456789012345678901234567890}"#,
         ] {
-            assert_eq!(bad(text), UserError::Usage(Verb::Call), "{text}");
+            assert_eq!(
+                bad(text),
+                WireError::Command(CommandError::Usage(Verb::Call)),
+                "{text}"
+            );
         }
         let long = format!(r#"{{"command": "call", "id": "{}"}}"#, "x".repeat(65));
-        assert_eq!(bad(&long), UserError::Usage(Verb::Call));
+        assert_eq!(
+            bad(&long),
+            WireError::Command(CommandError::Usage(Verb::Call))
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Tests of the queue service (`callcenter::modes::service::QueueService`):
+//! Tests of the queue service (`callcenter::queue_service::QueueService`):
 //! the engine wired to the reactor's timers, on a [`ManualClock`] (never a
 //! sleep: the clock is advanced, then `run_due_timers` runs what is due).
 //!
@@ -13,23 +13,25 @@
 //!   with the exact expected transcripts in `tests/fixtures/`.
 //!
 //! Every message is compared as a whole string: command output (`out`) and
-//! timer-caused output (the event sink) separately.
+//! timer-caused output (the event subscribers) separately.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use callcenter::command::{Command, UserError, Verb, parse_line};
+use callcenter::command::{Command, Verb, parse_line};
 use callcenter::engine::{Engine, EngineError};
 use callcenter::messages::Lang;
-use callcenter::modes::service::QueueService;
+use callcenter::queue_service::{QueueService, ServiceError, Subscription};
 use callcenter::reactor::{ManualClock, Reactor};
 
 const TEN_SECONDS: Option<Duration> = Some(Duration::from_secs(10));
 
 /// A service on a manual clock, and what its event sink received.
 struct Rig {
-    service: Rc<RefCell<QueueService>>,
+    service: QueueService,
+    /// Keeps `events` subscribed.
+    subscription: Subscription,
     reactor: Reactor,
     clock: ManualClock,
     events: Rc<RefCell<String>>,
@@ -46,10 +48,12 @@ impl Rig {
             lang,
             ring_timeout,
             reactor.clone(),
-            Box::new(move |text: &str| sink.borrow_mut().push_str(text)),
         );
+        let subscription =
+            service.subscribe(Box::new(move |text: &str| sink.borrow_mut().push_str(text)));
         Rig {
             service,
+            subscription,
             reactor,
             clock,
             events,
@@ -65,7 +69,6 @@ impl Rig {
     fn run(&self, verb: Verb, id: &str) -> String {
         let mut out = String::new();
         self.service
-            .borrow_mut()
             .execute(verb, id, &mut out)
             .unwrap_or_else(|e| panic!("{verb:?} {id}: {e:?}"));
         out
@@ -82,7 +85,7 @@ impl Rig {
     /// (ring timers of the service, pending calls of the reactor).
     fn timers(&self) -> (usize, usize) {
         (
-            self.service.borrow().pending_ring_timers(),
+            self.service.pending_ring_timers(),
             self.reactor.pending_calls(),
         )
     }
@@ -125,7 +128,9 @@ fn an_ignored_call_is_offered_to_another_operator() {
         fired("Call 1 ignored by operator B\nCall 1 ringing for operator A\n")
     );
     assert_eq!(rig.timers(), (1, 1));
-    rig.service.borrow().engine().check_invariants().unwrap();
+    rig.service
+        .inspect(|engine| engine.check_invariants())
+        .unwrap();
 }
 
 #[test]
@@ -349,29 +354,29 @@ fn a_refused_command_prints_nothing_and_keeps_the_timers() {
         (
             Verb::Call,
             "1",
-            UserError::Engine(EngineError::CallExists("1".into())),
+            ServiceError::Engine(EngineError::CallExists("1".into())),
         ),
         (
             Verb::Answer,
             "B",
-            UserError::Engine(EngineError::NotRinging("B".into())),
+            ServiceError::Engine(EngineError::NotRinging("B".into())),
         ),
         (
             Verb::Reject,
             "Z",
-            UserError::Engine(EngineError::OperatorNotFound("Z".into())),
+            ServiceError::Engine(EngineError::OperatorNotFound("Z".into())),
         ),
         (
             Verb::Hangup,
             "9",
-            UserError::Engine(EngineError::CallNotFound("9".into())),
+            ServiceError::Engine(EngineError::CallNotFound("9".into())),
         ),
-        (Verb::Help, "x", UserError::Usage(Verb::Help)),
-        (Verb::Exit, "x", UserError::Usage(Verb::Exit)),
+        (Verb::Help, "x", ServiceError::NotAQueueCommand(Verb::Help)),
+        (Verb::Exit, "x", ServiceError::NotAQueueCommand(Verb::Exit)),
     ];
     for (verb, id, error) in cases {
         let mut out = String::new();
-        let result = rig.service.borrow_mut().execute(verb, id, &mut out);
+        let result = rig.service.execute(verb, id, &mut out);
         assert_eq!(result, Err(error));
         assert_eq!(out, "");
         assert_eq!(rig.timers(), (1, 1));
@@ -396,19 +401,23 @@ fn timer_messages_follow_the_language() {
 }
 
 #[test]
-fn the_event_sink_can_be_replaced() {
+fn every_subscriber_gets_the_events_until_its_subscription_ends() {
     let rig = Rig::standard();
     let other = Rc::new(RefCell::new(String::new()));
     let sink = other.clone();
-    rig.service
-        .borrow_mut()
-        .set_event_sink(Box::new(move |text: &str| sink.borrow_mut().push_str(text)));
+    let second = rig
+        .service
+        .subscribe(Box::new(move |text: &str| sink.borrow_mut().push_str(text)));
     rig.run(Verb::Call, "1");
-    assert_eq!(rig.advance(secs(10)), (1, String::new()));
+    let both = "Call 1 ignored by operator A\nCall 1 ringing for operator B\n";
+    assert_eq!(rig.advance(secs(10)), fired(both));
+    assert_eq!(other.take(), both);
+    drop(second);
     assert_eq!(
-        *other.borrow(),
-        "Call 1 ignored by operator A\nCall 1 ringing for operator B\n"
+        rig.advance(secs(10)),
+        fired("Call 1 ignored by operator B\nCall 1 ringing for operator A\n")
     );
+    assert_eq!(*other.borrow(), "");
 }
 
 #[test]
@@ -417,12 +426,14 @@ fn a_dropped_service_cancels_its_timers() {
     rig.run(Verb::Call, "1");
     let Rig {
         service,
+        subscription,
         reactor,
         clock,
         events,
     } = rig;
     assert_eq!(reactor.pending_calls(), 1);
     drop(service);
+    drop(subscription);
     // Its ring timer went with it: nothing is left to fire.
     assert_eq!(reactor.pending_calls(), 0);
     clock.advance(secs(10));
@@ -439,7 +450,6 @@ fn run_seed(lang: Lang) -> (String, Rig) {
         match parse_line(line.as_bytes()) {
             Ok(Some(Command::Queue(verb, id))) => {
                 rig.service
-                    .borrow_mut()
                     .execute(verb, &id, &mut out)
                     .unwrap_or_else(|e| panic!("{line}: {e:?}"));
             }
@@ -457,8 +467,10 @@ fn the_seed_script_gives_the_exact_english_transcript() {
     // Every call ended: no timer is left, nothing was printed by one.
     assert_eq!(rig.timers(), (0, 0));
     assert_eq!(rig.advance(secs(3600)), NOTHING);
-    assert_eq!(rig.service.borrow().engine().live_calls(), 0);
-    rig.service.borrow().engine().check_invariants().unwrap();
+    assert_eq!(rig.service.inspect(|engine| engine.live_calls()), 0);
+    rig.service
+        .inspect(|engine| engine.check_invariants())
+        .unwrap();
 }
 
 #[test]
@@ -466,5 +478,5 @@ fn the_seed_script_gives_the_exact_portuguese_transcript() {
     let (out, rig) = run_seed(Lang::Pt);
     assert_eq!(out, include_str!("fixtures/seed.pt.out"));
     assert_eq!(rig.timers(), (0, 0));
-    assert_eq!(rig.service.borrow().lang(), Lang::Pt);
+    assert_eq!(rig.service.lang(), Lang::Pt);
 }

@@ -2,8 +2,10 @@
 
 use std::fmt::{self, Write};
 
-use crate::command::{UserError, Verb};
+use crate::command::{CommandError, Verb};
 use crate::engine::{EngineError, Event};
+use crate::error::{ClientError, ConnectFailure, RunError, ServerError};
+use crate::wire::WireError;
 
 pub(super) const HELP_INTRO: &str = "Commands:";
 
@@ -33,35 +35,71 @@ pub(super) fn event(event: &Event, out: &mut String) -> fmt::Result {
     }
 }
 
-pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
+pub(super) fn command_error(error: &CommandError, out: &mut String) -> fmt::Result {
     match error {
-        UserError::UnknownCommand(word) => write!(out, "Unknown command: {word}"),
-        UserError::Usage(verb) => write!(out, "Usage: {}", super::usage(*verb)),
-        UserError::Engine(EngineError::CallExists(call)) => {
+        CommandError::UnknownCommand(word) => write!(out, "Unknown command: {word}"),
+        CommandError::Usage(verb) => write!(out, "Usage: {}", super::usage(*verb)),
+    }
+}
+
+pub(super) fn engine_error(error: &EngineError, out: &mut String) -> fmt::Result {
+    match error {
+        EngineError::CallExists(call) => {
             write!(out, "Call {call} already exists")
         }
-        UserError::Engine(EngineError::CallNotFound(call)) => write!(out, "Call {call} not found"),
-        UserError::Engine(EngineError::OperatorNotFound(op)) => {
+        EngineError::CallNotFound(call) => write!(out, "Call {call} not found"),
+        EngineError::OperatorNotFound(op) => {
             write!(out, "Operator {op} not found")
         }
-        UserError::Engine(EngineError::NotRinging(op)) => {
+        EngineError::NotRinging(op) => {
             write!(out, "Operator {op} has no ringing call")
         }
-        UserError::InvalidRequest => write!(
+    }
+}
+
+pub(super) fn wire_error(error: &WireError, out: &mut String) -> fmt::Result {
+    match error {
+        WireError::Command(error) => command_error(error, out),
+        WireError::InvalidRequest => write!(
             out,
             "Invalid request: expected {{\"command\": \"<command>\", \"id\": \"<id>\"}}"
         ),
-        UserError::MessageTooLong => write!(
+        WireError::MessageTooLong => write!(
             out,
             "Message too long (over {} bytes): closing the connection",
             crate::wire::MAX_MESSAGE
         ),
-        UserError::ServerFull(max) => write!(out, "Server full (limit {max}): try again later"),
-        UserError::CannotConnect { addr, reason } => {
-            write!(out, "Cannot connect to {addr}: {reason}")
+    }
+}
+
+pub(super) fn server_error(error: &ServerError, out: &mut String) -> fmt::Result {
+    match error {
+        ServerError::Full(max) => write!(out, "Server full (limit {max}): try again later"),
+    }
+}
+
+pub(super) fn client_error(error: &ClientError, out: &mut String) -> fmt::Result {
+    match error {
+        ClientError::CannotConnect { addr, reason } => {
+            write!(out, "Cannot connect to {addr}: ")?;
+            connect_failure(reason, out)
         }
-        UserError::ServerGone => write!(out, "Connection to the server lost"),
-        UserError::InvalidReply => write!(out, "Invalid reply from the server"),
+        ClientError::ServerGone => write!(out, "Connection to the server lost"),
+        ClientError::InvalidReply => write!(out, "Invalid reply from the server"),
+    }
+}
+
+fn connect_failure(reason: &ConnectFailure, out: &mut String) -> fmt::Result {
+    match reason {
+        ConnectFailure::Os(text) => out.write_str(text),
+        ConnectFailure::NoAddress => out.write_str("no address found"),
+    }
+}
+
+pub(super) fn run_error(error: &RunError, out: &mut String) -> fmt::Result {
+    match error {
+        RunError::Stdio(error) => write!(out, "standard input/output failed: {error}"),
+        RunError::Os(error) => write!(out, "{error}"),
     }
 }
 

@@ -1,14 +1,17 @@
 //! Every user-facing text, one file per language.
 //!
-//! Modes never spell a message themselves: they hand an [`Event`] or a
-//! [`UserError`] to [`Lang`], which writes the exact line (no newline) of
-//! `pt.rs` or `en.rs`.
+//! Modes never spell a message themselves: they hand an [`Event`] or an
+//! error (any type that is [`Localized`]: one per layer) to [`Lang`], which
+//! writes the exact line (no newline) of `pt.rs` or `en.rs`.
 
 use std::fmt::Write;
 use std::str::FromStr;
 
-use crate::command::{UserError, Verb};
-use crate::engine::Event;
+use crate::command::{CommandError, Verb};
+use crate::engine::{EngineError, Event};
+use crate::error::{ClientError, RunError, ServerError};
+use crate::queue_service::ServiceError;
+use crate::wire::WireError;
 
 mod en;
 mod pt;
@@ -47,11 +50,8 @@ impl Lang {
     }
 
     /// Appends the one-line message of `error` to `out`, without a newline.
-    pub fn write_error(self, error: &UserError, out: &mut String) {
-        let _ = match self {
-            Lang::Pt => pt::error(error, out),
-            Lang::En => en::error(error, out),
-        };
+    pub fn write_error(self, error: &(impl Localized + ?Sized), out: &mut String) {
+        error.write_in(self, out);
     }
 
     /// Appends the help text (every command, or one), ending with a newline.
@@ -81,6 +81,43 @@ impl Lang {
                     line(verb, out);
                 }
             }
+        }
+    }
+}
+
+/// An error with a one-line message in each language.
+pub trait Localized {
+    /// Appends the message in `lang` to `out`, without a newline.
+    fn write_in(&self, lang: Lang, out: &mut String);
+}
+
+/// Implements [`Localized`] by the given function of `pt.rs` and `en.rs`.
+macro_rules! localized {
+    ($type:ty, $function:ident) => {
+        impl Localized for $type {
+            fn write_in(&self, lang: Lang, out: &mut String) {
+                // Writing to a String cannot fail.
+                let _ = match lang {
+                    Lang::Pt => pt::$function(self, out),
+                    Lang::En => en::$function(self, out),
+                };
+            }
+        }
+    };
+}
+
+localized!(CommandError, command_error);
+localized!(EngineError, engine_error);
+localized!(WireError, wire_error);
+localized!(ServerError, server_error);
+localized!(ClientError, client_error);
+localized!(RunError, run_error);
+
+impl Localized for ServiceError {
+    fn write_in(&self, lang: Lang, out: &mut String) {
+        match self {
+            ServiceError::NotAQueueCommand(verb) => CommandError::Usage(*verb).write_in(lang, out),
+            ServiceError::Engine(error) => error.write_in(lang, out),
         }
     }
 }
@@ -178,44 +215,44 @@ mod tests {
     #[test]
     fn every_error_matches_the_spec_in_both_languages() {
         use crate::engine::EngineError as E;
-        let cases = [
+        let cases: [(Box<dyn Localized>, &str, &str); 6] = [
             (
-                UserError::UnknownCommand("dance".into()),
+                Box::new(CommandError::UnknownCommand("dance".into())),
                 "Comando desconhecido: dance",
                 "Unknown command: dance",
             ),
             (
-                UserError::Usage(Verb::Answer),
+                Box::new(CommandError::Usage(Verb::Answer)),
                 "Uso: answer <id>",
                 "Usage: answer <id>",
             ),
             (
-                UserError::Engine(E::CallExists("1".into())),
+                Box::new(E::CallExists("1".into())),
                 "Chamada 1 já existe",
                 "Call 1 already exists",
             ),
             (
-                UserError::Engine(E::CallNotFound("9".into())),
+                Box::new(E::CallNotFound("9".into())),
                 "Chamada 9 não encontrada",
                 "Call 9 not found",
             ),
             (
-                UserError::Engine(E::OperatorNotFound("Z".into())),
+                Box::new(E::OperatorNotFound("Z".into())),
                 "Operador Z não encontrado",
                 "Operator Z not found",
             ),
             (
-                UserError::Engine(E::NotRinging("A".into())),
+                Box::new(E::NotRinging("A".into())),
                 "Operador A não tem chamada tocando",
                 "Operator A has no ringing call",
             ),
         ];
         for (error, pt, en) in cases {
             let mut text = String::new();
-            Lang::Pt.write_error(&error, &mut text);
+            Lang::Pt.write_error(&*error, &mut text);
             assert_eq!(text, pt);
             text.clear();
-            Lang::En.write_error(&error, &mut text);
+            Lang::En.write_error(&*error, &mut text);
             assert_eq!(text, en);
         }
     }

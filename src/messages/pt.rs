@@ -2,8 +2,10 @@
 
 use std::fmt::{self, Write};
 
-use crate::command::{UserError, Verb};
+use crate::command::{CommandError, Verb};
 use crate::engine::{EngineError, Event};
+use crate::error::{ClientError, ConnectFailure, RunError, ServerError};
+use crate::wire::WireError;
 
 pub(super) const HELP_INTRO: &str = "Comandos:";
 
@@ -33,37 +35,73 @@ pub(super) fn event(event: &Event, out: &mut String) -> fmt::Result {
     }
 }
 
-pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
+pub(super) fn command_error(error: &CommandError, out: &mut String) -> fmt::Result {
     match error {
-        UserError::UnknownCommand(word) => write!(out, "Comando desconhecido: {word}"),
-        UserError::Usage(verb) => write!(out, "Uso: {}", super::usage(*verb)),
-        UserError::Engine(EngineError::CallExists(call)) => write!(out, "Chamada {call} já existe"),
-        UserError::Engine(EngineError::CallNotFound(call)) => {
+        CommandError::UnknownCommand(word) => write!(out, "Comando desconhecido: {word}"),
+        CommandError::Usage(verb) => write!(out, "Uso: {}", super::usage(*verb)),
+    }
+}
+
+pub(super) fn engine_error(error: &EngineError, out: &mut String) -> fmt::Result {
+    match error {
+        EngineError::CallExists(call) => write!(out, "Chamada {call} já existe"),
+        EngineError::CallNotFound(call) => {
             write!(out, "Chamada {call} não encontrada")
         }
-        UserError::Engine(EngineError::OperatorNotFound(op)) => {
+        EngineError::OperatorNotFound(op) => {
             write!(out, "Operador {op} não encontrado")
         }
-        UserError::Engine(EngineError::NotRinging(op)) => {
+        EngineError::NotRinging(op) => {
             write!(out, "Operador {op} não tem chamada tocando")
         }
-        UserError::InvalidRequest => write!(
+    }
+}
+
+pub(super) fn wire_error(error: &WireError, out: &mut String) -> fmt::Result {
+    match error {
+        WireError::Command(error) => command_error(error, out),
+        WireError::InvalidRequest => write!(
             out,
             "Requisição inválida: esperado {{\"command\": \"<comando>\", \"id\": \"<id>\"}}"
         ),
-        UserError::MessageTooLong => write!(
+        WireError::MessageTooLong => write!(
             out,
             "Mensagem longa demais (mais de {} bytes): fechando a conexão",
             crate::wire::MAX_MESSAGE
         ),
-        UserError::ServerFull(max) => {
+    }
+}
+
+pub(super) fn server_error(error: &ServerError, out: &mut String) -> fmt::Result {
+    match error {
+        ServerError::Full(max) => {
             write!(out, "Servidor cheio (limite {max}): tente mais tarde")
         }
-        UserError::CannotConnect { addr, reason } => {
-            write!(out, "Não foi possível conectar a {addr}: {reason}")
+    }
+}
+
+pub(super) fn client_error(error: &ClientError, out: &mut String) -> fmt::Result {
+    match error {
+        ClientError::CannotConnect { addr, reason } => {
+            write!(out, "Não foi possível conectar a {addr}: ")?;
+            connect_failure(reason, out)
         }
-        UserError::ServerGone => write!(out, "Conexão com o servidor perdida"),
-        UserError::InvalidReply => write!(out, "Resposta inválida do servidor"),
+        ClientError::ServerGone => write!(out, "Conexão com o servidor perdida"),
+        ClientError::InvalidReply => write!(out, "Resposta inválida do servidor"),
+    }
+}
+
+fn connect_failure(reason: &ConnectFailure, out: &mut String) -> fmt::Result {
+    match reason {
+        ConnectFailure::Os(text) => out.write_str(text),
+        ConnectFailure::NoAddress => out.write_str("nenhum endereço encontrado"),
+    }
+}
+
+pub(super) fn run_error(error: &RunError, out: &mut String) -> fmt::Result {
+    match error {
+        RunError::Stdio(error) => write!(out, "falha na entrada/saída padrão: {error}"),
+        RunError::Os(error) => write!(out, "{error}"),
     }
 }
 

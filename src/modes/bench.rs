@@ -30,8 +30,8 @@ use crate::command::Verb;
 use crate::engine::Event;
 use crate::histogram::Histogram;
 use crate::messages::Lang;
-use crate::modes::server::resolve;
 use crate::reactor::{ClientFactory, ConnectionLost, Protocol, Reactor, Transport};
+use crate::sys::resolve;
 use crate::wire::{Frame, Framer, decode_reply, encode_request};
 
 /// What a run measured.
@@ -551,13 +551,13 @@ fn schedule_progress(run: &Rc<RefCell<Run>>) {
                 return;
             }
             let done = state.report.commands;
-            eprintln!(
-                "[{:>4.0} s] {} commands/s, {} in all, p99 {:.1} µs",
+            crate::sys::write_stderr(&format!(
+                "[{:>4.0} s] {} commands/s, {} in all, p99 {:.1} µs\n",
                 state.started.elapsed().as_secs_f64(),
                 done - state.last_progress,
                 done,
                 state.report.latency.percentile(99.0) as f64 / 1000.0
-            );
+            ));
             state.last_progress = done;
         }
         schedule_progress(&run);
@@ -755,8 +755,7 @@ pub fn baseline(duration: Duration) -> io::Result<Report> {
 /// The child side of the baseline: echo one connection, blocking, then exit.
 pub fn loopback_echo() -> io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    println!("Listening on {}", listener.local_addr()?);
-    io::stdout().flush()?;
+    crate::sys::write_stdout(&format!("Listening on {}\n", listener.local_addr()?))?;
     let (mut stream, _) = listener.accept()?;
     stream.set_nodelay(true)?;
     let mut buffer = [0u8; 4096];
@@ -777,10 +776,15 @@ pub fn run(options: &BenchOptions) -> io::Result<ExitCode> {
         baseline(Duration::from_secs_f64(seconds))?
     } else {
         // Idle connections need descriptors: as many as the system allows.
-        crate::modes::server::raise_open_file_limit();
+        crate::sys::raise_open_file_limit();
         let reactor = Reactor::new()?;
         reactor.install_signal_handlers()?;
-        let addr = resolve(&options.connect)?;
+        let addr = resolve(&options.connect)?.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no address for {}", options.connect),
+            )
+        })?;
         load(&reactor, addr, options, true)?
     };
     let heading = if options.baseline {

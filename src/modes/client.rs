@@ -6,6 +6,12 @@
 //! command order. What the client prints itself (help, errors found
 //! locally) waits behind the replies still due, so the output reads exactly
 //! as standalone's would for the same input.
+//!
+//! Backpressure: above [`MAX_IN_FLIGHT`] replies due, stdin is paused
+//! (`pause_producing`) and resumed once half of them have arrived; above
+//! [`STDOUT_HIGH_WATER`] bytes not yet printed, stdin is not read either. So
+//! however fast input comes (`yes 'hangup x' | callcenter client`), memory
+//! stays bounded.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -17,15 +23,23 @@ use std::rc::Rc;
 use log::debug;
 
 use crate::cli::ClientOptions;
-use crate::command::{Command, UserError, parse_line};
-use crate::messages::Lang;
-use crate::modes::server::resolve;
-use crate::modes::standalone::{MAX_LINE, PROMPT, overlong_line_error};
+use crate::command::{Command, escape_for_terminal, parse_line};
+use crate::error::{ClientError, ConnectFailure, RunError};
+use crate::messages::{Lang, Localized};
 use crate::reactor::{
-    AfterEof, Channel, ClientFactory, ConnectionLost, LineHandler, LineReceiver, Overflow,
-    Protocol, Reactor, Transport, standard_io, stdin_is_terminal,
+    AfterEof, BufferLimits, Channel, ClientFactory, ConnectionLost, LineHandler, LineReceiver,
+    Overflow, Protocol, Reactor, Transport, standard_io, stdin_is_terminal,
 };
+use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
+use crate::sys::{resolve, write_stderr};
 use crate::wire::{Frame, Framer, decode_reply, encode_request};
+
+/// Above this many replies due, stop reading commands; resume at half.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// Above this much output not yet printed, stop reading commands (resumed
+/// by the transport once half of it is out).
+pub const STDOUT_HIGH_WATER: usize = 256 * 1024;
 
 /// Something to print, in command order.
 enum Pending {
@@ -45,12 +59,18 @@ struct Client {
     server: Option<Transport>,
     /// What is due to be printed, in command order.
     pending: VecDeque<Pending>,
+    /// Replies due (the `Reply` entries of `pending`).
+    in_flight: usize,
+    /// Reading commands is paused: too many replies due.
+    input_paused: bool,
     /// No more commands: end of input or `exit`.
     input_done: bool,
     /// Closing down: nothing more is read or printed.
     finished: bool,
     /// The exit status.
     failed: bool,
+    /// Standard I/O failed: said by `main`, as in standalone.
+    failure: Option<RunError>,
     /// Reused for each request.
     request: Vec<u8>,
 }
@@ -79,9 +99,9 @@ impl Client {
         }
     }
 
-    fn error_text(&self, error: &UserError) -> String {
+    fn error_text(&self, error: &dyn Localized) -> String {
         let mut text = String::new();
-        self.lang.write_error(error, &mut text);
+        error.write_in(self.lang, &mut text);
         text.push('\n');
         text
     }
@@ -105,6 +125,13 @@ impl Client {
                     server.write(&self.request);
                 }
                 self.pending.push_back(Pending::Reply);
+                self.in_flight += 1;
+                if self.in_flight >= MAX_IN_FLIGHT && !self.input_paused {
+                    self.input_paused = true;
+                    if let Some(stdio) = &self.stdio {
+                        stdio.pause_producing();
+                    }
+                }
             }
             Ok(Some(Command::Help(topic))) => {
                 let mut text = String::new();
@@ -124,7 +151,7 @@ impl Client {
     /// Prints a message from the server.
     fn reply(&mut self, message: &[u8]) {
         let Some(reply) = decode_reply(message) else {
-            self.fail(&UserError::InvalidReply);
+            self.fail(&ClientError::InvalidReply);
             return;
         };
         let channel = if reply.error {
@@ -132,32 +159,43 @@ impl Client {
         } else {
             Channel::Out
         };
-        let text = reply.response.trim_end_matches('\n');
+        // Some servers end each response with a newline: one line, not two.
+        let text = escape_for_terminal(reply.response.trim_end_matches('\n'));
         if reply.closing {
             // The server refused us (it is full): say why, then leave.
             let text = format!("{text}\n");
             self.fail_with(&text);
             return;
         }
-        if reply.event {
+        // A reply with nothing in flight is news nobody asked for (some
+        // servers send ring timeouts that way): print it as an event.
+        if reply.event || self.in_flight == 0 {
+            if !reply.event {
+                debug!("a reply with nothing in flight: printed as an event");
+            }
             let prompt_showing = self.interactive && !self.input_done && self.pending.is_empty();
             if prompt_showing {
                 self.print(Channel::Out, "\n");
             }
-            self.print_line(channel, text);
+            self.print_line(channel, &text);
             if prompt_showing {
                 self.prompt();
             }
             return;
         }
-        if !matches!(self.pending.pop_front(), Some(Pending::Reply)) {
-            debug!("a reply nobody asked for: ignored");
-            return;
-        }
-        self.print_line(channel, text);
+        // Replies come in command order: the first entry is this one's.
+        self.pending.pop_front();
+        self.in_flight -= 1;
+        self.print_line(channel, &text);
         while let Some(Pending::Local(..)) = self.pending.front() {
             if let Some(Pending::Local(channel, text)) = self.pending.pop_front() {
                 self.print(channel, &text);
+            }
+        }
+        if self.input_paused && self.in_flight <= MAX_IN_FLIGHT / 2 {
+            self.input_paused = false;
+            if let Some(stdio) = &self.stdio {
+                stdio.resume_producing();
             }
         }
         self.prompt();
@@ -173,7 +211,7 @@ impl Client {
     }
 
     /// Ends with an error line and exit status 1.
-    fn fail(&mut self, error: &UserError) {
+    fn fail(&mut self, error: &ClientError) {
         let text = self.error_text(error);
         self.fail_with(&text);
     }
@@ -202,12 +240,18 @@ impl Client {
 }
 
 /// The stdin side: lines typed by the user.
-struct Interpreter {
+struct Console {
     client: Rc<RefCell<Client>>,
 }
 
-impl LineHandler for Interpreter {
+impl LineHandler for Console {
     fn connection_made(&mut self, transport: Transport) {
+        // Replies pile up in stdout's buffer when nobody reads it: stop
+        // reading commands then (never drop the connection for it).
+        transport.set_buffer_limits(BufferLimits {
+            high_water: STDOUT_HIGH_WATER,
+            hard_cap: usize::MAX,
+        });
         let mut client = self.client.borrow_mut();
         client.stdio = Some(transport);
         client.prompt();
@@ -242,17 +286,29 @@ impl LineHandler for Interpreter {
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
         debug!("standard I/O closed: {reason}");
-        self.client.borrow().reactor.stop();
+        let mut client = self.client.borrow_mut();
+        if let Some(failure) = stdio_failure(&reason)
+            && !client.failed
+        {
+            // Nothing more can be printed: `main` says why, on stderr.
+            client.failure = Some(failure);
+            client.failed = true;
+            client.finished = true;
+            if let Some(server) = &client.server {
+                server.abort_connection();
+            }
+        }
+        client.reactor.stop();
     }
 }
 
 /// The server side: replies and events.
-struct ServerConnection {
+struct ServerSide {
     client: Rc<RefCell<Client>>,
     framer: Framer,
 }
 
-impl Protocol for ServerConnection {
+impl Protocol for ServerSide {
     fn connection_made(&mut self, transport: Transport) {
         let reactor = {
             let mut client = self.client.borrow_mut();
@@ -260,16 +316,17 @@ impl Protocol for ServerConnection {
             client.reactor.clone()
         };
         // Read commands only once they can be sent.
-        let interpreter = Interpreter {
+        let console = Console {
             client: self.client.clone(),
         };
         if let Err(error) = standard_io(
             &reactor,
-            LineReceiver::new(interpreter).with_max_length(MAX_LINE),
+            LineReceiver::new(console).with_max_length(MAX_LINE),
         ) {
-            eprintln!("callcenter: cannot read standard input: {error}");
             let mut client = self.client.borrow_mut();
+            client.failure = Some(RunError::Stdio(error));
             client.failed = true;
+            client.finished = true;
             client.reactor.stop();
         }
     }
@@ -280,7 +337,7 @@ impl Protocol for ServerConnection {
             let mut client = client.borrow_mut();
             match frame {
                 Frame::Message(message) => client.reply(message),
-                Frame::Malformed | Frame::TooLong => client.fail(&UserError::InvalidReply),
+                Frame::Malformed | Frame::TooLong => client.fail(&ClientError::InvalidReply),
             }
             !client.finished || !client.failed
         });
@@ -289,13 +346,19 @@ impl Protocol for ServerConnection {
     fn connection_lost(&mut self, reason: ConnectionLost) {
         debug!("server connection closed: {reason}");
         let mut client = self.client.borrow_mut();
+        if matches!(reason, ConnectionLost::Shutdown) {
+            // The loop stopped (SIGINT, SIGTERM, or our own end): a clean
+            // end, not a lost server.
+            client.finished = true;
+            return;
+        }
         if !client.finished {
-            client.fail(&UserError::ServerGone);
+            client.fail(&ClientError::ServerGone);
         }
     }
 }
 
-/// Connects, then hands the connection to a [`ServerConnection`].
+/// Connects, then hands the connection to a [`ServerSide`].
 struct Connector {
     client: Rc<RefCell<Client>>,
     addr: String,
@@ -303,7 +366,7 @@ struct Connector {
 
 impl ClientFactory for Connector {
     fn build_protocol(&mut self, _addr: SocketAddr) -> Box<dyn Protocol> {
-        Box::new(ServerConnection {
+        Box::new(ServerSide {
             client: self.client.clone(),
             framer: Framer::new(),
         })
@@ -311,20 +374,21 @@ impl ClientFactory for Connector {
 
     fn client_connection_failed(&mut self, error: io::Error) {
         let mut client = self.client.borrow_mut();
-        let text = client.error_text(&UserError::CannotConnect {
+        let text = client.error_text(&ClientError::CannotConnect {
             addr: self.addr.clone(),
-            reason: error.to_string(),
+            reason: ConnectFailure::Os(error.to_string()),
         });
         // Standard I/O is not open yet: nothing else is buffered before this.
-        eprint!("{text}");
+        write_stderr(&text);
         client.failed = true;
         client.finished = true;
         client.reactor.stop();
     }
 }
 
-/// Runs the client until end of input (and every reply), `exit`, or failure.
-pub fn run(options: &ClientOptions) -> io::Result<ExitCode> {
+/// Runs the client until end of input (and every reply), `exit`, a signal,
+/// or failure.
+pub fn run(options: &ClientOptions) -> Result<ExitCode, RunError> {
     let reactor = Reactor::new()?;
     reactor.install_signal_handlers()?;
     let client = Rc::new(RefCell::new(Client {
@@ -334,19 +398,27 @@ pub fn run(options: &ClientOptions) -> io::Result<ExitCode> {
         stdio: None,
         server: None,
         pending: VecDeque::new(),
+        in_flight: 0,
+        input_paused: false,
         input_done: false,
         finished: false,
         failed: false,
+        failure: None,
         request: Vec::new(),
     }));
-    let addr = match resolve(&options.connect) {
+    let resolved = match resolve(&options.connect) {
+        Ok(Some(addr)) => Ok(addr),
+        Ok(None) => Err(ConnectFailure::NoAddress),
+        Err(error) => Err(ConnectFailure::Os(error.to_string())),
+    };
+    let addr = match resolved {
         Ok(addr) => addr,
-        Err(error) => {
-            let text = client.borrow().error_text(&UserError::CannotConnect {
+        Err(reason) => {
+            let text = client.borrow().error_text(&ClientError::CannotConnect {
                 addr: options.connect.clone(),
-                reason: error.to_string(),
+                reason,
             });
-            eprint!("{text}");
+            write_stderr(&text);
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -358,8 +430,11 @@ pub fn run(options: &ClientOptions) -> io::Result<ExitCode> {
         },
     );
     reactor.run()?;
-    let failed = client.borrow().failed;
-    Ok(if failed {
+    let mut client = client.borrow_mut();
+    if let Some(failure) = client.failure.take() {
+        return Err(failure);
+    }
+    Ok(if client.failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

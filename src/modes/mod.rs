@@ -1,10 +1,11 @@
-//! The modes: the engine and the reactor wired together.
+//! The modes: the queue service, the wire and the reactor wired together.
 //!
-//! [`service`] is the part standalone and server share (the engine, its ring
-//! timers and its messages); each mode adds its own I/O around it.
+//! Each mode imports only from the layers below it (never from another
+//! mode): [`standalone`] and [`server`] run a
+//! [`QueueService`](crate::queue_service::QueueService); [`client`] and
+//! [`bench`] talk to a server over [`wire`](crate::wire).
 
 pub mod bench;
 pub mod client;
 pub mod server;
-pub mod service;
 pub mod standalone;

@@ -8,22 +8,23 @@
 //! events keep piling up; nobody else waits for it.
 
 use std::cell::RefCell;
-use std::io::{self, Write};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::SocketAddr;
 use std::rc::Rc;
 
 use log::{debug, info};
 use slab::Slab;
 
 use crate::cli::ServerOptions;
-use crate::command::UserError;
 use crate::engine::Engine;
-use crate::messages::Lang;
-use crate::modes::service::QueueService;
+use crate::error::{RunError, ServerError};
+use crate::messages::{Lang, Localized};
+use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
-use crate::wire::{Frame, Framer, ReplyKind, decode_request, encode_reply};
+use crate::sys::resolve;
+use crate::wire::{Frame, Framer, ReplyKind, WireError, decode_request, encode_reply};
 
 /// Above this much unsent output, stop reading a client's commands.
 pub const HIGH_WATER: usize = 256 * 1024;
@@ -33,32 +34,34 @@ pub const OUTPUT_CAP: usize = 4 * 1024 * 1024;
 
 /// State shared by every connection.
 struct Shared {
-    service: Rc<RefCell<QueueService>>,
+    service: QueueService,
     lang: Lang,
-    /// Connected clients' transports, for events; a protocol keeps its key.
+    /// Connected clients' transports (to count them); a protocol keeps its key.
     clients: Slab<Transport>,
     max_clients: u32,
 }
 
 /// One client connection.
-struct ServerProtocol {
+struct ClientSession {
     framer: Framer,
-    connection: Connection,
+    handler: RequestHandler,
 }
 
-/// The parts of a connection the framer's callback needs.
-struct Connection {
+/// The parts of a client session the framer's callback needs.
+struct RequestHandler {
     shared: Rc<RefCell<Shared>>,
     transport: Option<Transport>,
     /// This client's key in `Shared::clients`.
     key: Option<usize>,
+    /// Ring-timeout events for this client, while it is connected.
+    events: Option<Subscription>,
     /// Reused for each command's messages.
     text: String,
     /// Reused for each reply.
     reply: Vec<u8>,
 }
 
-impl Connection {
+impl RequestHandler {
     fn send(&mut self, kind: ReplyKind) {
         self.reply.clear();
         encode_reply(&mut self.reply, self.text.trim_end_matches('\n'), kind);
@@ -68,10 +71,10 @@ impl Connection {
     }
 
     /// Sends `error` as an error reply (`Error`, or `Closing` before a close).
-    fn send_error(&mut self, error: &UserError, kind: ReplyKind) {
+    fn send_error(&mut self, error: &dyn Localized, kind: ReplyKind) {
         let lang = self.shared.borrow().lang;
         self.text.clear();
-        lang.write_error(error, &mut self.text);
+        error.write_in(lang, &mut self.text);
         self.send(kind);
     }
 
@@ -85,7 +88,7 @@ impl Connection {
                 Ok((verb, id)) => {
                     self.text.clear();
                     let service = self.shared.borrow().service.clone();
-                    let result = service.borrow_mut().execute(verb, &id, &mut self.text);
+                    let result = service.execute(verb, &id, &mut self.text);
                     match result {
                         Ok(()) => self.send(ReplyKind::Ok),
                         Err(error) => self.send_error(&error, ReplyKind::Error),
@@ -93,9 +96,9 @@ impl Connection {
                 }
                 Err(error) => self.send_error(&error, ReplyKind::Error),
             },
-            Frame::Malformed => self.send_error(&UserError::InvalidRequest, ReplyKind::Error),
+            Frame::Malformed => self.send_error(&WireError::InvalidRequest, ReplyKind::Error),
             Frame::TooLong => {
-                self.send_error(&UserError::MessageTooLong, ReplyKind::Closing);
+                self.send_error(&WireError::MessageTooLong, ReplyKind::Closing);
                 if let Some(transport) = &self.transport {
                     transport.lose_connection();
                 }
@@ -106,44 +109,54 @@ impl Connection {
     }
 }
 
-impl Protocol for ServerProtocol {
+impl Protocol for ClientSession {
     fn connection_made(&mut self, transport: Transport) {
         transport.set_buffer_limits(BufferLimits {
             high_water: HIGH_WATER,
             hard_cap: OUTPUT_CAP,
         });
-        let key = self
-            .connection
-            .shared
-            .borrow_mut()
-            .clients
-            .insert(transport.clone());
-        self.connection.key = Some(key);
+        let handler = &mut self.handler;
+        let service = {
+            let mut shared = handler.shared.borrow_mut();
+            handler.key = Some(shared.clients.insert(transport.clone()));
+            shared.service.clone()
+        };
+        // Events go to every client, each in its own reply.
+        let events = transport.clone();
+        let mut event = Vec::new();
+        handler.events = Some(service.subscribe(Box::new(move |text| {
+            event.clear();
+            encode_reply(&mut event, text.trim_end_matches('\n'), ReplyKind::Event);
+            // Writing only queues bytes (a client over its cap is aborted
+            // later, from the loop).
+            events.write(&event);
+        })));
         debug!("client {:?} connected", transport.peer_addr());
-        self.connection.transport = Some(transport);
+        handler.transport = Some(transport);
     }
 
     fn data_received(&mut self, data: &[u8]) {
-        let connection = &mut self.connection;
-        self.framer.feed(data, |frame| connection.frame(frame));
+        let handler = &mut self.handler;
+        self.framer.feed(data, |frame| handler.frame(frame));
     }
 
     fn read_connection_lost(&mut self) -> AfterEof {
         // A client that half-closes after an unfinished message still gets
         // its error reply before the connection closes.
         if let Some(frame) = self.framer.finish() {
-            self.connection.frame(frame);
+            self.handler.frame(frame);
         }
         AfterEof::Close
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
-        if let Some(key) = self.connection.key.take() {
-            self.connection.shared.borrow_mut().clients.try_remove(key);
+        self.handler.events = None;
+        if let Some(key) = self.handler.key.take() {
+            self.handler.shared.borrow_mut().clients.try_remove(key);
         }
         debug!(
             "client {:?} gone: {reason}",
-            self.connection
+            self.handler
                 .transport
                 .as_ref()
                 .and_then(Transport::peer_addr)
@@ -178,30 +191,24 @@ impl Factory for ServerFactory {
             let mut text = String::new();
             shared
                 .lang
-                .write_error(&UserError::ServerFull(shared.max_clients), &mut text);
+                .write_error(&ServerError::Full(shared.max_clients), &mut text);
             let mut reply = Vec::new();
             encode_reply(&mut reply, &text, ReplyKind::Closing);
             return Some(Box::new(Refusal { reply }));
         }
         drop(shared);
-        Some(Box::new(ServerProtocol {
+        Some(Box::new(ClientSession {
             framer: Framer::new(),
-            connection: Connection {
+            handler: RequestHandler {
                 shared: self.shared.clone(),
                 transport: None,
                 key: None,
+                events: None,
                 text: String::new(),
                 reply: Vec::new(),
             },
         }))
     }
-}
-
-/// Resolves `--listen`/`--connect` (a host name is allowed: `server:5678`).
-pub fn resolve(addr: &str) -> io::Result<SocketAddr> {
-    addr.to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no address for {addr}")))
 }
 
 /// A server on `reactor`, listening as `options` say. Returns the bound address.
@@ -212,62 +219,26 @@ pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAd
         options.queue.lang,
         options.queue.ring_timeout.0,
         reactor.clone(),
-        Box::new(|_| {}),
     );
     let shared = Rc::new(RefCell::new(Shared {
-        service: service.clone(),
+        service,
         lang: options.queue.lang,
         clients: Slab::new(),
         max_clients: options.max_clients,
     }));
-    // Events go to every client: encoded once, written to each.
-    let clients = Rc::downgrade(&shared);
-    let mut event = Vec::new();
-    service.borrow_mut().set_event_sink(Box::new(move |text| {
-        let Some(shared) = clients.upgrade() else {
-            return;
-        };
-        event.clear();
-        encode_reply(&mut event, text.trim_end_matches('\n'), ReplyKind::Event);
-        // Writing only queues bytes (a client over its cap is aborted later,
-        // from the loop), so the client table can stay borrowed meanwhile.
-        for (_, transport) in &shared.borrow().clients {
-            transport.write(&event);
-        }
-    }));
-    let listener = reactor.listen_tcp(resolve(&options.listen)?, ServerFactory { shared })?;
+    let addr = resolve(&options.listen)?.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no address for {}", options.listen),
+        )
+    })?;
+    let listener = reactor.listen_tcp(addr, ServerFactory { shared })?;
     Ok(listener.local_addr())
 }
 
-/// Raises the soft limit on open files to the hard limit, so the server can
-/// hold as many connections as the system allows a process (the soft limit
-/// is often 1024). Returns the limit in force.
-pub fn raise_open_file_limit() -> Option<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return None;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
-        }
-    }
-    Some(limit.rlim_cur)
-}
-
 /// Runs the server until SIGINT or SIGTERM.
-pub fn run(options: &ServerOptions) -> io::Result<()> {
-    if let Some(limit) = raise_open_file_limit() {
+pub fn run(options: &ServerOptions) -> Result<(), RunError> {
+    if let Some(limit) = crate::sys::raise_open_file_limit() {
         info!("open file limit: {limit}");
     }
     let reactor = Reactor::new()?;
@@ -275,10 +246,7 @@ pub fn run(options: &ServerOptions) -> io::Result<()> {
     let addr = listen(&reactor, options)?;
     // Scripts and tests read the port from this line: print it and flush
     // before serving anyone.
-    let mut stdout = io::stdout().lock();
-    writeln!(stdout, "Listening on {addr}")?;
-    stdout.flush()?;
-    drop(stdout);
+    crate::sys::write_stdout(&format!("Listening on {addr}\n")).map_err(RunError::Stdio)?;
     info!("listening on {addr}");
-    reactor.run()
+    Ok(reactor.run()?)
 }

@@ -5,63 +5,49 @@
 //! program waits for input, and print at once.
 
 use std::cell::RefCell;
-use std::io;
 use std::rc::Rc;
 
 use log::debug;
 
 use crate::cli::QueueOptions;
-use crate::command::{Command, UserError, parse_line};
+use crate::command::{Command, parse_line};
 use crate::engine::Engine;
-use crate::messages::Lang;
-use crate::modes::service::QueueService;
+use crate::error::RunError;
+use crate::messages::{Lang, Localized};
+use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
     AfterEof, ConnectionLost, LineHandler, LineReceiver, Overflow, Reactor, Transport, standard_io,
     stdin_is_terminal,
 };
-
-/// The prompt shown when stdin is a terminal (as Python's `cmd` shows one).
-pub const PROMPT: &str = "(callcenter) ";
-
-/// Longest command line accepted; longer ones get an error and are skipped.
-pub const MAX_LINE: usize = 64 * 1024;
-
-/// The error for a command line over [`MAX_LINE`], judged by how it
-/// starts: a long id is a usage error, a long unknown word an unknown command.
-pub fn overlong_line_error(line: &[u8]) -> UserError {
-    match parse_line(&line[..line.len().min(MAX_LINE)]) {
-        Err(error) => error,
-        Ok(Some(Command::Queue(verb, _))) => UserError::Usage(verb),
-        Ok(Some(Command::Help(_))) => UserError::Usage(crate::command::Verb::Help),
-        Ok(Some(Command::Exit)) => UserError::Usage(crate::command::Verb::Exit),
-        Ok(None) => UserError::UnknownCommand(String::new()),
-    }
-}
+use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
 
 /// The interactive interpreter: Python's `cmd.Cmd` as a line handler.
-pub struct Repl {
-    service: Rc<RefCell<QueueService>>,
+pub struct Console {
+    service: QueueService,
     lang: Lang,
     /// Show a prompt (stdin is a terminal).
     interactive: bool,
     reactor: Reactor,
     transport: Option<Transport>,
+    /// Ring-timeout messages, printed as they happen, while the console lasts.
+    events: Option<Subscription>,
     /// Reused output buffer.
     text: String,
     /// Why standard I/O failed, if it did (the exit status says so).
-    failure: Rc<RefCell<Option<io::Error>>>,
+    failure: Rc<RefCell<Option<RunError>>>,
 }
 
-impl Repl {
+impl Console {
     /// An interpreter over `service`. `interactive` shows the prompt.
-    pub fn new(service: Rc<RefCell<QueueService>>, reactor: Reactor, interactive: bool) -> Repl {
-        let lang = service.borrow().lang();
-        Repl {
+    pub fn new(service: QueueService, reactor: Reactor, interactive: bool) -> Console {
+        let lang = service.lang();
+        Console {
             service,
             lang,
             interactive,
             reactor,
             transport: None,
+            events: None,
             text: String::new(),
             failure: Rc::default(),
         }
@@ -76,9 +62,9 @@ impl Repl {
         }
     }
 
-    fn report(&mut self, error: &UserError) {
+    fn report(&mut self, error: &dyn Localized) {
         self.text.clear();
-        self.lang.write_error(error, &mut self.text);
+        error.write_in(self.lang, &mut self.text);
         self.text.push('\n');
         if let Some(transport) = &self.transport {
             transport.write_err(self.text.as_bytes());
@@ -94,8 +80,7 @@ impl Repl {
             Ok(None) => {}
             Ok(Some(Command::Queue(verb, id))) => {
                 self.text.clear();
-                let result = self.service.borrow_mut().execute(verb, &id, &mut self.text);
-                match result {
+                match self.service.execute(verb, &id, &mut self.text) {
                     Ok(()) => transport.write(self.text.as_bytes()),
                     Err(error) => self.report(&error),
                 }
@@ -111,23 +96,21 @@ impl Repl {
     }
 }
 
-impl LineHandler for Repl {
+impl LineHandler for Console {
     fn connection_made(&mut self, transport: Transport) {
         self.transport = Some(transport.clone());
         // Messages caused by a timer go straight out; on a terminal they
         // start on a fresh line and the prompt is shown again after them.
         let interactive = self.interactive;
-        self.service
-            .borrow_mut()
-            .set_event_sink(Box::new(move |text| {
-                if interactive {
-                    transport.write(b"\n");
-                }
-                transport.write(text.as_bytes());
-                if interactive {
-                    transport.write(PROMPT.as_bytes());
-                }
-            }));
+        self.events = Some(self.service.subscribe(Box::new(move |text| {
+            if interactive {
+                transport.write(b"\n");
+            }
+            transport.write(text.as_bytes());
+            if interactive {
+                transport.write(PROMPT.as_bytes());
+            }
+        })));
         self.prompt();
     }
 
@@ -153,35 +136,31 @@ impl LineHandler for Repl {
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
         debug!("standard input closed: {reason}");
-        if let ConnectionLost::Error(error) = &reason
-            && error.kind() != io::ErrorKind::BrokenPipe
-        {
-            // A reader that went away (`| head`) is a normal end; a disk
-            // full or an unreadable input is not.
-            *self.failure.borrow_mut() = Some(io::Error::new(
-                error.kind(),
-                format!("standard input/output failed: {error}"),
-            ));
+        self.events = None;
+        if let Some(failure) = stdio_failure(&reason) {
+            *self.failure.borrow_mut() = Some(failure);
         }
         self.reactor.stop();
     }
 }
 
 /// Runs standalone mode until `exit`, end of input, SIGINT or SIGTERM.
-pub fn run(options: &QueueOptions) -> io::Result<()> {
+pub fn run(options: &QueueOptions) -> Result<(), RunError> {
     let reactor = Reactor::new()?;
     reactor.install_signal_handlers()?;
-    let engine = Engine::new(&options.operators.0).map_err(io::Error::other)?;
+    let engine = Engine::new(&options.operators.0).map_err(std::io::Error::other)?;
     let service = QueueService::new(
         engine,
         options.lang,
         options.ring_timeout.0,
         reactor.clone(),
-        Box::new(|_| {}),
     );
-    let repl = Repl::new(service, reactor.clone(), stdin_is_terminal());
-    let failure = repl.failure.clone();
-    standard_io(&reactor, LineReceiver::new(repl).with_max_length(MAX_LINE))?;
+    let console = Console::new(service, reactor.clone(), stdin_is_terminal());
+    let failure = console.failure.clone();
+    standard_io(
+        &reactor,
+        LineReceiver::new(console).with_max_length(MAX_LINE),
+    )?;
     reactor.run()?;
     match failure.borrow_mut().take() {
         Some(error) => Err(error),
