@@ -204,6 +204,9 @@ fn scripted_server(greeting: &'static str, replies: Vec<&'static str>) -> String
             }
             writer.write_all(reply.as_bytes()).unwrap();
         }
+        // Hold the connection until the client closes it: closing first
+        // would race the client's own end of input.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
     })
 }
 
