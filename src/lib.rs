@@ -58,5 +58,7 @@ pub mod engine;
 pub mod histogram;
 pub mod messages;
 pub mod modes;
+pub mod queue_log;
 pub mod reactor;
+pub mod web;
 pub mod wire;
