@@ -106,7 +106,13 @@ fn push_field(out: &mut String, field: &str) {
 
 /// Appends the line for `event` (newline included). `uniqueid` is the call's
 /// ([`UniqueIds`]) or [`NONE`] for operator events; `queue` is `--queue-name`.
-pub fn format_line(out: &mut String, epoch: u64, uniqueid: &str, queue: &str, event: &QueueLogEvent<'_>) {
+pub fn format_line(
+    out: &mut String,
+    epoch: u64,
+    uniqueid: &str,
+    queue: &str,
+    event: &QueueLogEvent<'_>,
+) {
     use QueueLogEvent as E;
     let (uniqueid, queue, agent) = match event {
         E::QueueStart => (NONE, NONE, NONE),
@@ -132,19 +138,31 @@ pub fn format_line(out: &mut String, epoch: u64, uniqueid: &str, queue: &str, ev
             bridged_uniqueid,
             ring_secs,
             ..
-        } => vec![hold_secs.to_string(), (*bridged_uniqueid).to_string(), ring_secs.to_string()],
+        } => vec![
+            hold_secs.to_string(),
+            (*bridged_uniqueid).to_string(),
+            ring_secs.to_string(),
+        ],
         E::RingNoAnswer { ring_millis, .. } => vec![ring_millis.to_string()],
         E::CompleteCaller {
             hold_secs,
             call_secs,
             orig_position,
             ..
-        } => vec![hold_secs.to_string(), call_secs.to_string(), orig_position.to_string()],
+        } => vec![
+            hold_secs.to_string(),
+            call_secs.to_string(),
+            orig_position.to_string(),
+        ],
         E::Abandon {
             position,
             orig_position,
             wait_secs,
-        } => vec![position.to_string(), orig_position.to_string(), wait_secs.to_string()],
+        } => vec![
+            position.to_string(),
+            orig_position.to_string(),
+            wait_secs.to_string(),
+        ],
         E::Pause { reason, .. } => vec![reason.unwrap_or("").to_string()],
         E::Unpause { .. } | E::AddMember { .. } | E::RemoveMember { .. } => vec![String::new()],
     };
@@ -187,7 +205,10 @@ pub struct UniqueIds {
 impl UniqueIds {
     /// Ids for a run started at `start_epoch`.
     pub fn new(start_epoch: u64) -> Self {
-        Self { start_epoch, last: 0 }
+        Self {
+            start_epoch,
+            last: 0,
+        }
     }
 
     /// The next id: one per call received, and one per answered ring for
@@ -243,7 +264,10 @@ impl QueueLogWriter {
         }
         let result = match self.file.as_mut() {
             Some(file) => file.write_all(self.pending.as_bytes()),
-            None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "the file is not open")),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the file is not open",
+            )),
         };
         self.pending.clear();
         match result {

@@ -24,14 +24,23 @@ fn parse_with_prometheus_client(text: &str) -> Vec<String> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 runs (.ci/run installs prometheus_client)");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
         "prometheus_client rejected the text:\n{}\n{text}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).unwrap().lines().map(str::to_string).collect()
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -139,5 +148,7 @@ fn an_empty_queue_parses_too() {
     };
     let samples = parse_with_prometheus_client(&render(&snapshot));
     assert_eq!(samples.len(), 43);
-    assert!(samples.contains(&"callcenter_wait_seconds|histogram|callcenter_wait_seconds_count||0.0".to_string()));
+    assert!(samples.contains(
+        &"callcenter_wait_seconds|histogram|callcenter_wait_seconds_count||0.0".to_string()
+    ));
 }

@@ -13,7 +13,10 @@ fn line(uniqueid: &str, event: QueueLogEvent<'_>) -> String {
 #[test]
 fn every_event_has_asterisks_fields() {
     let cases = [
-        (line(NONE, QueueLogEvent::QueueStart), "1700000000|NONE|NONE|NONE|QUEUESTART|\n"),
+        (
+            line(NONE, QueueLogEvent::QueueStart),
+            "1700000000|NONE|NONE|NONE|QUEUESTART|\n",
+        ),
         (
             line("1699999990.1", QueueLogEvent::EnterQueue { call_id: "42" }),
             "1700000000|1699999990.1|callcenter|NONE|ENTERQUEUE||42\n",
@@ -21,35 +24,76 @@ fn every_event_has_asterisks_fields() {
         (
             line(
                 "1699999990.1",
-                QueueLogEvent::Connect { agent: "A", hold_secs: 12, bridged_uniqueid: "1699999990.2", ring_secs: 3 },
+                QueueLogEvent::Connect {
+                    agent: "A",
+                    hold_secs: 12,
+                    bridged_uniqueid: "1699999990.2",
+                    ring_secs: 3,
+                },
             ),
             "1700000000|1699999990.1|callcenter|A|CONNECT|12|1699999990.2|3\n",
         ),
         (
-            line("1699999990.1", QueueLogEvent::RingNoAnswer { agent: "B", ring_millis: 15000 }),
+            line(
+                "1699999990.1",
+                QueueLogEvent::RingNoAnswer {
+                    agent: "B",
+                    ring_millis: 15000,
+                },
+            ),
             "1700000000|1699999990.1|callcenter|B|RINGNOANSWER|15000\n",
         ),
         (
             line(
                 "1699999990.1",
-                QueueLogEvent::CompleteCaller { agent: "A", hold_secs: 12, call_secs: 41, orig_position: 2 },
+                QueueLogEvent::CompleteCaller {
+                    agent: "A",
+                    hold_secs: 12,
+                    call_secs: 41,
+                    orig_position: 2,
+                },
             ),
             "1700000000|1699999990.1|callcenter|A|COMPLETECALLER|12|41|2\n",
         ),
         (
-            line("1699999990.3", QueueLogEvent::Abandon { position: 1, orig_position: 3, wait_secs: 9 }),
+            line(
+                "1699999990.3",
+                QueueLogEvent::Abandon {
+                    position: 1,
+                    orig_position: 3,
+                    wait_secs: 9,
+                },
+            ),
             "1700000000|1699999990.3|callcenter|NONE|ABANDON|1|3|9\n",
         ),
         (
-            line(NONE, QueueLogEvent::Pause { agent: "C", reason: Some("lunch") }),
+            line(
+                NONE,
+                QueueLogEvent::Pause {
+                    agent: "C",
+                    reason: Some("lunch"),
+                },
+            ),
             "1700000000|NONE|callcenter|C|PAUSE|lunch\n",
         ),
         (
-            line(NONE, QueueLogEvent::Pause { agent: "C", reason: None }),
+            line(
+                NONE,
+                QueueLogEvent::Pause {
+                    agent: "C",
+                    reason: None,
+                },
+            ),
             "1700000000|NONE|callcenter|C|PAUSE|\n",
         ),
-        (line(NONE, QueueLogEvent::Unpause { agent: "C" }), "1700000000|NONE|callcenter|C|UNPAUSE|\n"),
-        (line(NONE, QueueLogEvent::AddMember { agent: "D" }), "1700000000|NONE|callcenter|D|ADDMEMBER|\n"),
+        (
+            line(NONE, QueueLogEvent::Unpause { agent: "C" }),
+            "1700000000|NONE|callcenter|C|UNPAUSE|\n",
+        ),
+        (
+            line(NONE, QueueLogEvent::AddMember { agent: "D" }),
+            "1700000000|NONE|callcenter|D|ADDMEMBER|\n",
+        ),
         (
             line(NONE, QueueLogEvent::RemoveMember { agent: "D" }),
             "1700000000|NONE|callcenter|D|REMOVEMEMBER|\n",
@@ -89,9 +133,16 @@ fn lines_are_appended_at_flush_and_reopen_follows_a_rename() {
     std::fs::write(&path, "earlier line\n").unwrap();
     let mut log = QueueLogWriter::open(&path).unwrap();
     log.push(1, NONE, "q", &QueueLogEvent::QueueStart);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "earlier line\n", "buffered until flush");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "earlier line\n",
+        "buffered until flush"
+    );
     log.flush();
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "earlier line\n1|NONE|NONE|NONE|QUEUESTART|\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "earlier line\n1|NONE|NONE|NONE|QUEUESTART|\n"
+    );
 
     // logrotate: rename, then SIGHUP.
     let rotated = dir.join("queue_log.1");
@@ -105,7 +156,10 @@ fn lines_are_appended_at_flush_and_reopen_follows_a_rename() {
         "earlier line\n1|NONE|NONE|NONE|QUEUESTART|\n2|NONE|q|A|ADDMEMBER|\n",
         "lines pushed before the reopen go to the old file"
     );
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "3|NONE|q|A|REMOVEMEMBER|\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "3|NONE|q|A|REMOVEMEMBER|\n"
+    );
     assert_eq!(log.write_errors(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -118,7 +172,10 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        self.0.lock().unwrap().push(format!("{} {}", record.level(), record.args()));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", record.level(), record.args()));
     }
     fn flush(&self) {}
 }
@@ -137,7 +194,14 @@ fn a_full_disk_is_counted_every_time_and_logged_once_per_run_of_failures() {
     log.flush(); // nothing pending: not a write, not an error
     assert_eq!(log.write_errors(), 3);
     // Other tests run in parallel and may log about their own files.
-    let lines: Vec<String> = CAPTURE.0.lock().unwrap().iter().filter(|l| l.contains("/dev/full")).cloned().collect();
+    let lines: Vec<String> = CAPTURE
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("/dev/full"))
+        .cloned()
+        .collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with("ERROR queue log: cannot write to /dev/full: "),
@@ -162,6 +226,9 @@ fn a_reopen_that_fails_is_counted_and_later_writes_too() {
     log.push(2, NONE, "q", &QueueLogEvent::QueueStart);
     log.flush();
     assert_eq!(log.write_errors(), 2);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "2|NONE|NONE|NONE|QUEUESTART|\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "2|NONE|NONE|NONE|QUEUESTART|\n"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

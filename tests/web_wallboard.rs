@@ -25,6 +25,8 @@ struct Shared {
     stats: serde_json::Value,
     /// Open `/events` streams.
     streams: Vec<TcpStream>,
+    /// The language the page is served in.
+    lang: Lang,
 }
 
 /// A server on a fixed loopback port that can be stopped (streams cut,
@@ -56,7 +58,12 @@ impl Fake {
                 }
             })
         };
-        Fake { addr, shared, running, acceptor: Some(acceptor) }
+        Fake {
+            addr,
+            shared,
+            running,
+            acceptor: Some(acceptor),
+        }
     }
 
     fn url(&self) -> String {
@@ -67,7 +74,9 @@ impl Fake {
         let mut bytes = Vec::new();
         http::write_sse_event(&mut bytes, text);
         let mut shared = self.shared.lock().unwrap();
-        shared.streams.retain_mut(|stream| stream.write_all(&bytes).is_ok());
+        shared
+            .streams
+            .retain_mut(|stream| stream.write_all(&bytes).is_ok());
     }
 
     /// Cuts every stream and closes the listener: new connections are refused.
@@ -91,14 +100,23 @@ impl Drop for Fake {
 /// Serves one connection: keep-alive requests until close, or hands an
 /// `/events` stream to the broadcaster.
 fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, running: &AtomicBool) {
-    stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let mut parser = http::RequestParser::new();
     let mut chunk = [0u8; 4096];
     while running.load(Ordering::SeqCst) {
         let read = match stream.read(&mut chunk) {
             Ok(0) => return,
             Ok(read) => read,
-            Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
             Err(_) => return,
         };
         parser.feed(&chunk[..read]);
@@ -121,9 +139,18 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, running: &AtomicBool) {
                 continue;
             }
             let (content_type, body) = match route {
-                Route::Wallboard => (http::CONTENT_TYPE_HTML, wallboard_page(Lang::En)),
-                Route::Status => (http::CONTENT_TYPE_JSON, shared.lock().unwrap().status.to_string()),
-                Route::Stats => (http::CONTENT_TYPE_JSON, shared.lock().unwrap().stats.to_string()),
+                Route::Wallboard => (
+                    http::CONTENT_TYPE_HTML,
+                    wallboard_page(shared.lock().unwrap().lang),
+                ),
+                Route::Status => (
+                    http::CONTENT_TYPE_JSON,
+                    shared.lock().unwrap().status.to_string(),
+                ),
+                Route::Stats => (
+                    http::CONTENT_TYPE_JSON,
+                    shared.lock().unwrap().stats.to_string(),
+                ),
                 Route::History => (
                     http::CONTENT_TYPE_JSON,
                     json!({"interval_s": 5, "waiting": [0, 1, 3, 2, 0]}).to_string(),
@@ -138,7 +165,14 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, running: &AtomicBool) {
                 }
                 _ => (http::CONTENT_TYPE_TEXT, String::new()),
             };
-            http::write_response(&mut out, http::Status::Ok, content_type, body.as_bytes(), request.head_only(), request.keep_alive);
+            http::write_response(
+                &mut out,
+                http::Status::Ok,
+                content_type,
+                body.as_bytes(),
+                request.head_only(),
+                request.keep_alive,
+            );
             if stream.write_all(&out).is_err() || !request.keep_alive {
                 return;
             }
@@ -171,6 +205,7 @@ fn the_wallboard_follows_events_and_recovers_from_a_server_restart() {
             "operators": [operator("A", "idle", None, 3.0), operator("B", "idle", None, 3.0)], "queue": []}),
         stats: stats(0, 0, None),
         streams: Vec::new(),
+        lang: Lang::En,
     }));
     let mut fake = Fake::start(shared.clone(), "127.0.0.1:0".parse().unwrap());
     let browser = Browser::start();
@@ -184,7 +219,10 @@ fn the_wallboard_follows_events_and_recovers_from_a_server_restart() {
         DESCRIBE,
         Duration::from_secs(10),
     );
-    assert_eq!(browser.eval("return document.getElementById('offline').offsetParent === null;"), json!(true));
+    assert_eq!(
+        browser.eval("return document.getElementById('offline').offsetParent === null;"),
+        json!(true)
+    );
 
     // Call 7 is answered by A while 8 and 9 wait.
     {
@@ -220,9 +258,14 @@ fn the_wallboard_follows_events_and_recovers_from_a_server_restart() {
         "return document.getElementById('chart-line').getAttribute('points');",
         SECOND,
     );
-    let screenshot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wallboard-fake.png");
+    let screenshot =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wallboard-fake.png");
     browser.screenshot(&screenshot);
-    assert!(std::fs::read(&screenshot).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(
+        std::fs::read(&screenshot)
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n")
+    );
 
     // The server goes away: streams cut, connections refused.
     let addr = fake.addr;
@@ -250,5 +293,34 @@ fn the_wallboard_follows_events_and_recovers_from_a_server_restart() {
          document.querySelector('[data-operator=\"A\"]').dataset.state === 'wrap-up';",
         DESCRIBE,
         Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn the_wallboard_speaks_portuguese_when_served_in_pt() {
+    let shared = Arc::new(Mutex::new(Shared {
+        status: json!({"waiting": 1, "longest_wait_s": 4.0, "strategy": "linear",
+            "operators": [operator("A", "on-call", Some("3"), 2.0),
+                          json!({"id": "B", "state": "idle", "call": null, "paused": true, "reason": "almoço", "since_s": 1.0})],
+            "queue": ["4"]}),
+        stats: stats(3, 1, Some(62.5)),
+        streams: Vec::new(),
+        lang: Lang::Pt,
+    }));
+    let fake = Fake::start(shared, "127.0.0.1:0".parse().unwrap());
+    let browser = Browser::start();
+    browser.goto(&fake.url());
+    browser.wait_until(
+        "labels, states and decimals in Portuguese",
+        "const a = document.querySelector('[data-operator=\"A\"]'); \
+         const b = document.querySelector('[data-operator=\"B\"]'); \
+         return document.documentElement.lang === 'pt' && document.title === 'Central de atendimento' && \
+         a?.querySelector('.state').textContent === 'em atendimento' && \
+         a.querySelector('.call').textContent === 'chamada 3' && \
+         b?.dataset.state === 'paused' && b.querySelector('.state').textContent === 'em pausa (almoço)' && \
+         document.querySelector('[data-label=\"waiting\"]').textContent === 'Aguardando' && \
+         document.getElementById('service-level').textContent === '62,5%';",
+        DESCRIBE,
+        Duration::from_secs(10),
     );
 }

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 pub const MAX_HEAD: usize = 8 * 1024;
 
 /// How many header lines a head may carry; more is treated as a head too large.
-const MAX_HEADERS: usize = 64;
+pub const MAX_HEADERS: usize = 64;
 
 /// A request's method, as far as routing cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +139,6 @@ impl RequestParser {
             return Some(Err(HttpError::HeadTooLarge));
         }
         let request = build_request(&parsed);
-        drop(parsed);
         self.buffer.drain(..head_len);
         Some(request)
     }
@@ -179,7 +178,11 @@ fn build_request(parsed: &httparse::Request<'_, '_>) -> Result<Request, HttpErro
             chunked = true;
         }
     }
-    let keep_alive = if http_11 { !close } else { keep_alive_token && !close };
+    let keep_alive = if http_11 {
+        !close
+    } else {
+        keep_alive_token && !close
+    };
     Ok(Request {
         method,
         path,
@@ -315,7 +318,14 @@ pub fn write_response(
 /// (`404 Not Found\n`).
 pub fn write_error(out: &mut Vec<u8>, status: Status, head_only: bool, keep_alive: bool) {
     let body = format!("{} {}\n", status.code(), status.reason());
-    write_response(out, status, CONTENT_TYPE_TEXT, body.as_bytes(), head_only, keep_alive);
+    write_response(
+        out,
+        status,
+        CONTENT_TYPE_TEXT,
+        body.as_bytes(),
+        head_only,
+        keep_alive,
+    );
 }
 
 /// The answer to a request that never reaches a resource, or `None` when
@@ -359,7 +369,11 @@ pub fn write_sse_event(out: &mut Vec<u8>, text: &str) {
         if end == rest.len() {
             break;
         }
-        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
         rest = &rest[end + skip..];
     }
     out.push(b'\n');

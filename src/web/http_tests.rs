@@ -147,7 +147,14 @@ fn a_get_response_has_every_header_and_the_body() {
 #[test]
 fn head_gets_the_same_headers_and_no_body() {
     let mut out = Vec::new();
-    write_response(&mut out, Status::Ok, CONTENT_TYPE_HTML, b"<html>", true, false);
+    write_response(
+        &mut out,
+        Status::Ok,
+        CONTENT_TYPE_HTML,
+        b"<html>",
+        true,
+        false,
+    );
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 6\r\n\
@@ -191,22 +198,35 @@ fn bodies_are_refused_and_close_the_connection() {
     let request = parser.next_request().unwrap().unwrap();
     assert!(request.has_body);
     let mut out = Vec::new();
-    assert_eq!(write_refusal(&mut out, &request, Route::MethodNotAllowed), Some(false));
+    assert_eq!(
+        write_refusal(&mut out, &request, Route::MethodNotAllowed),
+        Some(false)
+    );
     assert!(out.starts_with(b"HTTP/1.1 405 Method Not Allowed\r\n"));
 
     let mut parser = RequestParser::new();
-    parser.feed(b"GET /status HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    parser
+        .feed(b"GET /status HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     let request = parser.next_request().unwrap().unwrap();
     let mut out = Vec::new();
-    assert_eq!(write_refusal(&mut out, &request, Route::Status), Some(false));
+    assert_eq!(
+        write_refusal(&mut out, &request, Route::Status),
+        Some(false)
+    );
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+        "{text}"
+    );
     assert!(text.contains("\r\nConnection: close\r\n"), "{text}");
 
     let mut parser = RequestParser::new();
     parser.feed(b"GET /status HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     let request = parser.next_request().unwrap().unwrap();
-    assert_eq!(write_refusal(&mut Vec::new(), &request, Route::Status), None);
+    assert_eq!(
+        write_refusal(&mut Vec::new(), &request, Route::Status),
+        None
+    );
 }
 
 #[test]

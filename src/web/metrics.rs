@@ -55,7 +55,11 @@ impl Histogram {
     /// Records one observation in seconds; a negative or non-finite value
     /// (a clock gone backwards) counts as 0 rather than poisoning the sum.
     pub fn observe(&mut self, seconds: f64) {
-        let seconds = if seconds.is_finite() && seconds > 0.0 { seconds } else { 0.0 };
+        let seconds = if seconds.is_finite() && seconds > 0.0 {
+            seconds
+        } else {
+            0.0
+        };
         let bucket = self.bounds.partition_point(|bound| *bound < seconds);
         self.counts[bucket] += 1;
         self.sum += seconds;
@@ -174,7 +178,12 @@ fn histogram(out: &mut String, name: &str, help: &str, data: &Histogram) {
 pub fn render(snapshot: &MetricsSnapshot<'_>) -> String {
     let mut out = String::with_capacity(4096);
     let name = "callcenter_calls_total";
-    family(&mut out, name, "counter", "Calls by what happened to them since start.");
+    family(
+        &mut out,
+        name,
+        "counter",
+        "Calls by what happened to them since start.",
+    );
     for (event, count) in [
         ("received", snapshot.calls_received),
         ("answered", snapshot.calls_answered),
@@ -184,7 +193,12 @@ pub fn render(snapshot: &MetricsSnapshot<'_>) -> String {
         let _ = writeln!(out, "{name}{{event=\"{event}\"}} {count}");
     }
     let name = "callcenter_rings_total";
-    family(&mut out, name, "counter", "Rings that did not end in an answer, by result.");
+    family(
+        &mut out,
+        name,
+        "counter",
+        "Rings that did not end in an answer, by result.",
+    );
     for (result, count) in [
         ("rejected", snapshot.rings_rejected),
         ("ignored", snapshot.rings_ignored),
@@ -195,7 +209,12 @@ pub fn render(snapshot: &MetricsSnapshot<'_>) -> String {
     family(&mut out, name, "gauge", "Calls waiting in the queue.");
     let _ = writeln!(out, "{name} {}", snapshot.queue_waiting);
     let name = "callcenter_queue_longest_wait_seconds";
-    family(&mut out, name, "gauge", "How long the call at the head of the queue has waited.");
+    family(
+        &mut out,
+        name,
+        "gauge",
+        "How long the call at the head of the queue has waited.",
+    );
     let _ = writeln!(out, "{name} {}", value(snapshot.queue_longest_wait_seconds));
     let name = "callcenter_operators";
     family(&mut out, name, "gauge", "Operators by state.");
@@ -223,12 +242,21 @@ pub fn render(snapshot: &MetricsSnapshot<'_>) -> String {
         snapshot.talk_seconds,
     );
     let name = "callcenter_clients_connected";
-    family(&mut out, name, "gauge", "Open client connections, TCP and HTTP.");
+    family(
+        &mut out,
+        name,
+        "gauge",
+        "Open client connections, TCP and HTTP.",
+    );
     let _ = writeln!(out, "{name} {}", snapshot.clients_connected);
     let name = "callcenter_commands_total";
     family(&mut out, name, "counter", "Commands handled, by result.");
     let _ = writeln!(out, "{name}{{result=\"ok\"}} {}", snapshot.commands_ok);
-    let _ = writeln!(out, "{name}{{result=\"error\"}} {}", snapshot.commands_error);
+    let _ = writeln!(
+        out,
+        "{name}{{result=\"error\"}} {}",
+        snapshot.commands_error
+    );
     let name = "callcenter_queue_log_write_errors_total";
     family(&mut out, name, "counter", "Queue log writes that failed.");
     let _ = writeln!(out, "{name} {}", snapshot.queue_log_write_errors);

@@ -41,7 +41,9 @@ mod tests {
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
         let page = wallboard_page(Lang::En);
-        for outside in ["http://", "https://", "//cdn", "<link", "src=", "@import", "url("] {
+        for outside in [
+            "http://", "https://", "//cdn", "<link", "src=", "@import", "url(",
+        ] {
             assert!(!page.contains(outside), "the page refers to {outside}");
         }
     }

@@ -43,10 +43,8 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver runs (Debian package chromium-driver; .ci/run installs it)");
-        let profile = std::env::temp_dir().join(format!(
-            "callcenter-chromium-{}-{port}",
-            std::process::id()
-        ));
+        let profile =
+            std::env::temp_dir().join(format!("callcenter-chromium-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let mut browser = Browser {
             driver,
@@ -56,12 +54,14 @@ impl Browser {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(status) = browser.request("GET", "/status", None) {
-                if status["value"]["ready"] == json!(true) {
-                    break;
-                }
+            let ready = browser.request("GET", "/status", None);
+            if ready.is_ok_and(|status| status["value"]["ready"] == json!(true)) {
+                break;
             }
-            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let args = [
@@ -79,7 +79,12 @@ impl Browser {
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                // A phone's viewport, whatever the smallest headless window is.
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
+            },
         }}});
         let reply = browser
             .request("POST", "/session", Some(&capabilities))
@@ -99,7 +104,11 @@ impl Browser {
     /// Runs `script` (a function body: `return ...;`) in the page and returns
     /// its result.
     pub fn eval(&self, script: &str) -> Value {
-        self.command("POST", "execute/sync", json!({ "script": script, "args": [] }))
+        self.command(
+            "POST",
+            "execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
     }
 
     /// Evaluates `script` until it returns `true`, failing after `within`
@@ -111,7 +120,10 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("{what}: not within {within:?}; the page shows {}", self.eval(describe));
+                panic!(
+                    "{what}: not within {within:?}; the page shows {}",
+                    self.eval(describe)
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
