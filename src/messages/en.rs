@@ -30,6 +30,8 @@ pub(super) fn event(event: &Event, out: &mut String) -> fmt::Result {
         Event::Ignored { call, operator } => {
             write!(out, "Call {call} ignored by operator {operator}")
         }
+        // The ACD's events (SPEC §9) live in acd.rs.
+        other => super::acd::event(super::Lang::En, other, out),
     }
 }
 
@@ -47,6 +49,8 @@ pub(super) fn error(error: &UserError, out: &mut String) -> fmt::Result {
         UserError::Engine(EngineError::NotRinging(op)) => {
             write!(out, "Operator {op} has no ringing call")
         }
+        // The ACD's errors (SPEC §9.2) live in acd.rs.
+        UserError::Engine(other) => super::acd::error(super::Lang::En, other, out),
         UserError::InvalidRequest => write!(
             out,
             "Invalid request: expected {{\"command\": \"<command>\", \"id\": \"<id>\"}}"

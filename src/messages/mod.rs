@@ -10,6 +10,7 @@ use std::str::FromStr;
 use crate::command::{UserError, Verb};
 use crate::engine::Event;
 
+mod acd;
 mod en;
 mod pt;
 
