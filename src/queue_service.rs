@@ -150,6 +150,8 @@ impl State {
                 Effect::StartRingTimer { operator, offer } => {
                     self.start_ring_timer(this, operator, offer)
                 }
+                // Wrap-up is off (Config::default) until the service wires it.
+                Effect::StartWrapUpTimer { .. } | Effect::CancelWrapUpTimer { .. } => {}
                 Effect::CancelRingTimer { offer } => {
                     if let Some(timer) = self.ring_timers.remove(&offer) {
                         // It is pending: timers leave the map when they fire.

@@ -32,6 +32,8 @@ pub(super) fn event(event: &Event, out: &mut String) -> fmt::Result {
         Event::Ignored { call, operator } => {
             write!(out, "Call {call} ignored by operator {operator}")
         }
+        // The ACD's events (SPEC §9) live in acd.rs.
+        other => super::acd::event(super::Lang::En, other, out),
     }
 }
 
@@ -54,6 +56,8 @@ pub(super) fn engine_error(error: &EngineError, out: &mut String) -> fmt::Result
         EngineError::NotRinging(op) => {
             write!(out, "Operator {op} has no ringing call")
         }
+        // The ACD's errors (SPEC §9.2) live in acd.rs.
+        other => super::acd::error(super::Lang::En, other, out),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::error::{ClientError, RunError, ServerError};
 use crate::queue_service::ServiceError;
 use crate::wire::WireError;
 
+mod acd;
 mod en;
 mod pt;
 

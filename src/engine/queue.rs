@@ -1,0 +1,515 @@
+//! Live calls, laid out compactly, and the waiting queue threaded through them.
+//!
+//! A million waiting calls must fit in 64 MiB (SPEC §9.4), so a call is not a
+//! struct in a map: its fields live in parallel vectors indexed by a `u32`
+//! slot (a struct of arrays has no padding), its id is stored inline when it
+//! is short, and the index by id is an open-addressing table of slot numbers
+//! that hashes the id where it already lives instead of keeping a copy.
+//!
+//! Per live call: 16 bytes of id, 8 of links, 8 of arrival time, 2 of
+//! priority and state (34 bytes a slot, up to twice that while the vectors
+//! are between doublings) and 4 bytes a bucket of the index, which is kept at
+//! most half full. Measured in `tests/engine_memory.rs`.
+//!
+//! The waiting calls form one doubly linked list per priority through the
+//! `links` vector, so a call joins the tail, returns to the head or leaves
+//! from the middle in O(1), however long the queue.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::rc::Rc;
+
+/// A call's slot in the table.
+pub(crate) type CallKey = u32;
+
+/// No slot: the end of a list, an empty bucket.
+const NIL: u32 = u32::MAX;
+
+/// Caller priorities are 0 to `PRIORITIES - 1`.
+pub(crate) const PRIORITIES: usize = 10;
+
+/// Ids this long or shorter are stored inside the slot, without allocating.
+const INLINE: usize = 14;
+
+/// A call id: inline when short (the common case: `1`, `4711`, a short
+/// UUID prefix), behind one thin pointer otherwise, so that it takes 16
+/// bytes either way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CallId {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    // A thin pointer (8 bytes) keeps the enum at 16 bytes; `Box<str>` alone is 16.
+    Heap(Box<Box<str>>),
+}
+
+impl CallId {
+    fn new(id: &str) -> CallId {
+        if id.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..id.len()].copy_from_slice(id.as_bytes());
+            CallId::Inline {
+                len: id.len() as u8,
+                bytes,
+            }
+        } else {
+            CallId::Heap(Box::new(Box::from(id)))
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Always the whole of a `&str`, so always valid UTF-8.
+            CallId::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..*len as usize]).unwrap_or_default()
+            }
+            CallId::Heap(id) => id,
+        }
+    }
+}
+
+/// Where a slot's call is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// The slot is free (it is on the free list).
+    Vacant,
+    /// Waiting in its priority's list.
+    Waiting,
+    /// Ringing or answered: out of the queue.
+    Engaged,
+}
+
+/// The two bytes of a slot that are not id, links or time.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    priority: u8,
+    place: Place,
+}
+
+/// A slot's neighbours in its priority list (or, for a free slot, the next
+/// free one in `next`).
+#[derive(Clone, Copy, Debug)]
+struct Links {
+    prev: u32,
+    next: u32,
+}
+
+/// Every live call and the waiting queue.
+#[derive(Debug)]
+pub(crate) struct Calls {
+    /// Each slot's call id.
+    ids: Vec<CallId>,
+    /// Each slot's neighbours in its list.
+    links: Vec<Links>,
+    /// Each call's arrival time, in nanoseconds since the engine's epoch.
+    arrival_ns: Vec<u64>,
+    /// Each slot's priority and place.
+    meta: Vec<Meta>,
+    /// First free slot, or `NIL`.
+    free: u32,
+    /// Live calls.
+    len: usize,
+    /// Finds a slot by id.
+    index: IdIndex,
+    /// Head and tail of each priority's waiting list.
+    heads: [u32; PRIORITIES],
+    tails: [u32; PRIORITIES],
+    /// Waiting calls, over all priorities.
+    waiting: usize,
+}
+
+impl Calls {
+    pub(crate) fn new() -> Calls {
+        Calls {
+            ids: Vec::new(),
+            links: Vec::new(),
+            arrival_ns: Vec::new(),
+            meta: Vec::new(),
+            free: NIL,
+            len: 0,
+            index: IdIndex::new(),
+            heads: [NIL; PRIORITIES],
+            tails: [NIL; PRIORITIES],
+            waiting: 0,
+        }
+    }
+
+    /// Live calls (waiting, ringing or answered).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Waiting calls.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// The slot of live call `id`.
+    pub(crate) fn find(&self, id: &str) -> Option<CallKey> {
+        self.index.find(id, &self.ids)
+    }
+
+    /// Adds a live call, out of the queue (engaged) until it is queued.
+    /// The caller checked that `id` is not live.
+    pub(crate) fn insert(&mut self, id: &str, priority: u8, arrival_ns: u64) -> CallKey {
+        let meta = Meta {
+            priority,
+            place: Place::Engaged,
+        };
+        let links = Links {
+            prev: NIL,
+            next: NIL,
+        };
+        let key = if self.free != NIL {
+            let key = self.free;
+            let slot = key as usize;
+            self.free = self.links[slot].next;
+            self.ids[slot] = CallId::new(id);
+            self.links[slot] = links;
+            self.arrival_ns[slot] = arrival_ns;
+            self.meta[slot] = meta;
+            key
+        } else {
+            let key = self.ids.len() as u32;
+            self.ids.push(CallId::new(id));
+            self.links.push(links);
+            self.arrival_ns.push(arrival_ns);
+            self.meta.push(meta);
+            key
+        };
+        self.len += 1;
+        self.index.insert(key, &self.ids);
+        key
+    }
+
+    /// Forgets a live call, taking it out of the queue if it waits.
+    pub(crate) fn remove(&mut self, key: CallKey) {
+        if self.is_waiting(key) {
+            self.unlink(key);
+        }
+        self.index.remove(key, &self.ids);
+        let slot = key as usize;
+        // Frees a long id's memory now, not when the slot is reused.
+        self.ids[slot] = CallId::new("");
+        self.meta[slot].place = Place::Vacant;
+        self.links[slot] = Links {
+            prev: NIL,
+            next: self.free,
+        };
+        self.free = key;
+        self.len -= 1;
+    }
+
+    /// The id of live call `key`.
+    pub(crate) fn id(&self, key: CallKey) -> &str {
+        self.ids[key as usize].as_str()
+    }
+
+    /// The id of live call `key`, shared, for an event.
+    pub(crate) fn shared_id(&self, key: CallKey) -> Rc<str> {
+        Rc::from(self.id(key))
+    }
+
+    /// The priority of live call `key`.
+    pub(crate) fn priority(&self, key: CallKey) -> u8 {
+        self.meta[key as usize].priority
+    }
+
+    /// When live call `key` arrived, in nanoseconds.
+    pub(crate) fn arrival_ns(&self, key: CallKey) -> u64 {
+        self.arrival_ns[key as usize]
+    }
+
+    /// Whether live call `key` waits in the queue.
+    pub(crate) fn is_waiting(&self, key: CallKey) -> bool {
+        self.meta[key as usize].place == Place::Waiting
+    }
+
+    /// Queues an engaged call at the tail of its priority.
+    pub(crate) fn push_back(&mut self, key: CallKey) {
+        let p = self.priority(key) as usize;
+        let tail = self.tails[p];
+        self.links[key as usize] = Links {
+            prev: tail,
+            next: NIL,
+        };
+        if tail == NIL {
+            self.heads[p] = key;
+        } else {
+            self.links[tail as usize].next = key;
+        }
+        self.tails[p] = key;
+        self.enqueued(key);
+    }
+
+    /// Queues an engaged call at the head of its priority (a declined call).
+    pub(crate) fn push_front(&mut self, key: CallKey) {
+        let p = self.priority(key) as usize;
+        let head = self.heads[p];
+        self.links[key as usize] = Links {
+            prev: NIL,
+            next: head,
+        };
+        if head == NIL {
+            self.tails[p] = key;
+        } else {
+            self.links[head as usize].prev = key;
+        }
+        self.heads[p] = key;
+        self.enqueued(key);
+    }
+
+    fn enqueued(&mut self, key: CallKey) {
+        self.meta[key as usize].place = Place::Waiting;
+        self.waiting += 1;
+    }
+
+    /// Takes a waiting call out of the queue (it becomes engaged).
+    pub(crate) fn unlink(&mut self, key: CallKey) {
+        let p = self.priority(key) as usize;
+        let Links { prev, next } = self.links[key as usize];
+        if prev == NIL {
+            self.heads[p] = next;
+        } else {
+            self.links[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.tails[p] = prev;
+        } else {
+            self.links[next as usize].prev = prev;
+        }
+        self.links[key as usize] = Links {
+            prev: NIL,
+            next: NIL,
+        };
+        self.meta[key as usize].place = Place::Engaged;
+        self.waiting -= 1;
+    }
+
+    /// The call to dispatch next: the head of the highest non-empty priority.
+    pub(crate) fn head(&self) -> Option<CallKey> {
+        self.heads.iter().rev().copied().find(|&h| h != NIL)
+    }
+
+    /// The waiting calls in dispatch order (highest priority first, then
+    /// list order). Lazy: taking the first ten costs ten steps.
+    pub(crate) fn waiting_in_order(&self) -> impl Iterator<Item = CallKey> + '_ {
+        (0..PRIORITIES).rev().flat_map(move |p| {
+            let mut at = self.heads[p];
+            std::iter::from_fn(move || {
+                let key = at;
+                (key != NIL).then(|| {
+                    at = self.links[key as usize].next;
+                    key
+                })
+            })
+        })
+    }
+
+    /// The earliest arrival among waiting calls. Within a priority the head
+    /// arrived first (a declined call returns ahead of calls that came after
+    /// it), so this looks at ten heads only.
+    pub(crate) fn oldest_waiting_ns(&self) -> Option<u64> {
+        self.heads
+            .iter()
+            .filter(|&&h| h != NIL)
+            .map(|&h| self.arrival_ns[h as usize])
+            .min()
+    }
+
+    /// Checks links, counts and the index against each other. O(n).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let mut waiting = 0;
+        for p in 0..PRIORITIES {
+            let mut prev = NIL;
+            let mut at = self.heads[p];
+            while at != NIL {
+                let slot = at as usize;
+                if self.meta[slot].place != Place::Waiting || self.meta[slot].priority as usize != p
+                {
+                    return Err(format!("call {} is in the wrong list", self.id(at)));
+                }
+                if self.links[slot].prev != prev {
+                    return Err(format!("call {} has a stale back link", self.id(at)));
+                }
+                waiting += 1;
+                if waiting > self.waiting {
+                    return Err("the queue has a cycle or a stale count".into());
+                }
+                prev = at;
+                at = self.links[slot].next;
+            }
+            if self.tails[p] != prev {
+                return Err(format!("priority {p} has a stale tail"));
+            }
+        }
+        let mut live = 0;
+        let mut marked = 0;
+        for (slot, meta) in self.meta.iter().enumerate() {
+            if meta.place == Place::Vacant {
+                continue;
+            }
+            live += 1;
+            if meta.place == Place::Waiting {
+                marked += 1;
+            }
+            if self.find(self.ids[slot].as_str()) != Some(slot as u32) {
+                return Err(format!("call {} is not indexed", self.ids[slot].as_str()));
+            }
+        }
+        if waiting != self.waiting || marked != self.waiting {
+            return Err("the waiting count is stale".into());
+        }
+        if live != self.len || self.index.len != self.len {
+            return Err("call index and call table differ in size".into());
+        }
+        Ok(())
+    }
+}
+
+/// Slot numbers by call id: open addressing with linear probing, at most
+/// half full, with backward-shift deletion (no tombstones, so churn does not
+/// slow lookups down). The id is hashed where it lives, in `ids`.
+#[derive(Debug)]
+struct IdIndex {
+    /// Slot numbers, `NIL` for an empty bucket; a power of two long.
+    buckets: Vec<u32>,
+    /// Filled buckets.
+    len: usize,
+    /// Keyed per process, so that chosen ids cannot collide on purpose.
+    hasher: RandomState,
+}
+
+impl IdIndex {
+    fn new() -> IdIndex {
+        IdIndex {
+            buckets: Vec::new(),
+            len: 0,
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn home(&self, id: &str) -> usize {
+        (self.hasher.hash_one(id) as usize) & (self.buckets.len() - 1)
+    }
+
+    fn find(&self, id: &str, ids: &[CallId]) -> Option<CallKey> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let mask = self.buckets.len() - 1;
+        let mut at = self.home(id);
+        loop {
+            let key = self.buckets[at];
+            if key == NIL {
+                return None;
+            }
+            if ids[key as usize].as_str() == id {
+                return Some(key);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, key: CallKey, ids: &[CallId]) {
+        if (self.len + 1) * 2 > self.buckets.len() {
+            self.grow(ids);
+        }
+        self.place(key, ids);
+        self.len += 1;
+    }
+
+    fn place(&mut self, key: CallKey, ids: &[CallId]) {
+        let mask = self.buckets.len() - 1;
+        let mut at = self.home(ids[key as usize].as_str());
+        while self.buckets[at] != NIL {
+            at = (at + 1) & mask;
+        }
+        self.buckets[at] = key;
+    }
+
+    fn grow(&mut self, ids: &[CallId]) {
+        let size = (self.buckets.len() * 2).max(8);
+        let old = std::mem::replace(&mut self.buckets, vec![NIL; size]);
+        for key in old.into_iter().filter(|&k| k != NIL) {
+            self.place(key, ids);
+        }
+    }
+
+    fn remove(&mut self, key: CallKey, ids: &[CallId]) {
+        let mask = self.buckets.len() - 1;
+        let mut hole = self.home(ids[key as usize].as_str());
+        while self.buckets[hole] != key {
+            hole = (hole + 1) & mask;
+        }
+        self.buckets[hole] = NIL;
+        self.len -= 1;
+        // Shift back every later member of the run that may live in the hole.
+        let mut at = (hole + 1) & mask;
+        while self.buckets[at] != NIL {
+            let home = self.home(ids[self.buckets[at] as usize].as_str());
+            // Distance from home to `at` vs. from home to the hole, cyclically.
+            if (at.wrapping_sub(home) & mask) >= (at.wrapping_sub(hole) & mask) {
+                self.buckets[hole] = self.buckets[at];
+                self.buckets[at] = NIL;
+                hole = at;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_id_takes_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<CallId>(), 16);
+        assert_eq!(std::mem::size_of::<Meta>(), 2);
+    }
+
+    #[test]
+    fn ids_round_trip_inline_and_boxed() {
+        for id in [
+            "",
+            "1",
+            "12345678901234",
+            "123456789012345",
+            &"x".repeat(64),
+        ] {
+            assert_eq!(CallId::new(id).as_str(), id);
+        }
+        assert!(matches!(
+            CallId::new("12345678901234"),
+            CallId::Inline { .. }
+        ));
+    }
+
+    #[test]
+    fn the_index_survives_heavy_churn() {
+        let mut calls = Calls::new();
+        let mut live = Vec::new();
+        for round in 0..2000u32 {
+            let id = format!("c{}", round % 300);
+            match calls.find(&id) {
+                Some(key) => {
+                    calls.remove(key);
+                    live.retain(|l| *l != id);
+                }
+                None => {
+                    let key = calls.insert(&id, (round % 10) as u8, round as u64);
+                    if round % 3 == 0 {
+                        calls.push_front(key);
+                    } else {
+                        calls.push_back(key);
+                    }
+                    live.push(id);
+                }
+            }
+            calls.check().unwrap();
+        }
+        for id in &live {
+            assert!(calls.find(id).is_some());
+        }
+        assert_eq!(calls.len(), live.len());
+    }
+}
