@@ -738,3 +738,96 @@ fn run_closes_open_connections_when_stopped() {
     let mut buffer = [0; 16];
     assert_eq!(client.read(&mut buffer).map_err(|e| e.kind()), Ok(0));
 }
+
+// ---------------------------------------------------------------------------
+// Read budget (fairness)
+// ---------------------------------------------------------------------------
+
+/// Logs `(connection number, bytes)` for every chunk it is given.
+struct Recorder {
+    id: usize,
+    log: Rc<RefCell<Vec<(usize, usize)>>>,
+}
+
+impl Protocol for Recorder {
+    fn data_received(&mut self, data: &[u8]) {
+        self.log.borrow_mut().push((self.id, data.len()));
+    }
+}
+
+struct RecorderFactory {
+    /// Connections accepted so far; the last one's number.
+    next: Rc<Cell<usize>>,
+    log: Rc<RefCell<Vec<(usize, usize)>>>,
+}
+
+impl Factory for RecorderFactory {
+    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Box<dyn Protocol>> {
+        self.next.set(self.next.get() + 1);
+        Some(Box::new(Recorder {
+            id: self.next.get(),
+            log: self.log.clone(),
+        }))
+    }
+}
+
+/// Writes what the socket takes without blocking; returns how much.
+fn fill(stream: &mut TcpStream, total: usize) -> usize {
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    while sent < total {
+        match stream.write(&chunk[..chunk.len().min(total - sent)]) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    sent
+}
+
+#[test]
+fn two_flooding_peers_take_turns_one_read_each() {
+    let reactor = Reactor::new().unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let accepted = Rc::new(Cell::new(0));
+    let listener = reactor
+        .listen_tcp(
+            localhost(),
+            RecorderFactory {
+                next: accepted.clone(),
+                log: log.clone(),
+            },
+        )
+        .unwrap();
+    let mut peers = [
+        connect_client(listener.local_addr()),
+        connect_client(listener.local_addr()),
+    ];
+    drive(&reactor, "both connections", || accepted.get() == 2);
+    // Both peers' bytes are queued in the kernel before the loop turns. A
+    // loop that read a source until it would block would hand whichever
+    // peer it serves first all of its bytes before the other gets any.
+    let flooded = peers.each_mut().map(|peer| fill(peer, 4 * 64 * 1024));
+    assert!(
+        flooded.iter().all(|&n| n > 2 * 64 * 1024),
+        "only {flooded:?} bytes queued"
+    );
+    let mut turns = 0;
+    let second = loop {
+        let ids: Vec<usize> = log.borrow().iter().map(|&(id, _)| id).collect();
+        if let Some(second) = ids.iter().position(|&id| id != ids[0]) {
+            break second;
+        }
+        assert!(turns < 100, "one peer was never read: {:?}", log.borrow());
+        reactor.iterate(Some(ms(50))).unwrap();
+        turns += 1;
+    };
+    let log = log.borrow().clone();
+    let first_id = log[0].0;
+    let before: usize = log[..second].iter().map(|&(_, n)| n).sum();
+    // At most one chunk per turn for the first peer, however many wait.
+    assert!(
+        before <= turns * 64 * 1024 && before < flooded[first_id - 1],
+        "peer {first_id} got {before} of {flooded:?} bytes in {turns} turn(s) before the other's first: {log:?}"
+    );
+}

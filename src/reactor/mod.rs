@@ -265,6 +265,13 @@ impl Reactor {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // A source with more to read (see `read_connection`) is served next
+        // turn: look for new events without waiting.
+        let timeout = if self.inner.resumed.borrow().is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let mut events = self.inner.events.borrow_mut();
         match self.inner.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -409,29 +416,34 @@ impl Reactor {
         }
     }
 
-    /// Reads until the source would block, delivering each chunk.
-    /// Edge-triggered polling reports readiness once: stopping early would
-    /// leave data unread until the peer sends more.
+    /// One bounded read (at most [`READ_CHUNK`] bytes), delivered at once.
+    ///
+    /// Mirrors Twisted's `doRead`: one read per readiness, then back to the
+    /// loop, so a peer that floods us gets one chunk per turn like everyone
+    /// else. Edge-triggered polling reports readiness once, and a short read
+    /// does not prove the source drained (data and end of input may arrive
+    /// together), so a read that got bytes puts the source on the `resumed`
+    /// list: the next turn reads it again without a new event, until a read
+    /// would block or reaches end of input.
     fn read_connection(&self, protocol: &Rc<RefCell<dyn Protocol>>, transport: &Transport) {
+        if !transport.state.borrow().wants_read() {
+            return;
+        }
         let mut buffer = std::mem::take(&mut *self.inner.read_buffer.borrow_mut());
-        loop {
-            if !transport.state.borrow().wants_read() {
-                break;
-            }
-            let result = transport.state.borrow_mut().read(&mut buffer);
-            match result {
-                Ok(0) => {
-                    self.end_of_input(protocol, transport);
-                    break;
-                }
-                Ok(amount) => deliver(protocol, &buffer[..amount]),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+        let result = loop {
+            match transport.state.borrow_mut().read(&mut buffer) {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => {
-                    self.close(transport, ConnectionLost::Error(Rc::new(error)));
-                    break;
-                }
+                other => break other,
             }
+        };
+        match result {
+            Ok(0) => self.end_of_input(protocol, transport),
+            Ok(amount) => {
+                self.inner.resume_reading(transport);
+                deliver(protocol, &buffer[..amount]);
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
         }
         *self.inner.read_buffer.borrow_mut() = buffer;
     }
@@ -505,6 +517,7 @@ impl Reactor {
     fn read_resumed(&self) {
         let resumed = std::mem::take(&mut *self.inner.resumed.borrow_mut());
         for transport in resumed {
+            transport.state.borrow_mut().read_queued = false;
             let Some(protocol) = self.protocol_of(&transport) else {
                 continue;
             };
@@ -670,6 +683,12 @@ impl Transport {
 impl Inner {
     /// Reads a transport again on the next turn (after `resume_producing`).
     pub(crate) fn resume_reading(&self, transport: &Transport) {
+        let mut state = transport.state.borrow_mut();
+        if state.read_queued {
+            return;
+        }
+        state.read_queued = true;
+        drop(state);
         self.resumed.borrow_mut().push(transport.clone());
     }
 }

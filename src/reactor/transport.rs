@@ -157,6 +157,8 @@ pub(crate) struct TransportState {
     pub(crate) limits: Option<BufferLimits>,
     /// Already in the reactor's list of transports to flush.
     pub(crate) flush_queued: bool,
+    /// Already in the reactor's list of transports to read next turn.
+    pub(crate) read_queued: bool,
     /// The reactor to ask for a flush; empty for in-memory transports.
     pub(crate) reactor: Weak<Inner>,
     /// The remote address (TCP only).
@@ -274,6 +276,7 @@ impl Transport {
                 throttled: false,
                 limits: None,
                 flush_queued: false,
+                read_queued: false,
                 reactor,
                 peer,
                 token: None,
@@ -409,7 +412,8 @@ impl Transport {
         drop(state);
         // Edge-triggered polling will not report data that arrived while
         // paused: ask the reactor to read now.
-        if let Some(reactor) = self.state.borrow().reactor.upgrade() {
+        let reactor = self.state.borrow().reactor.upgrade();
+        if let Some(reactor) = reactor {
             reactor.resume_reading(self);
         }
     }
