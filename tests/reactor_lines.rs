@@ -463,3 +463,57 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------
+
+#[test]
+fn lines_wait_while_reading_is_paused_and_come_when_it_resumes() {
+    struct Plain(Rc<RefCell<Vec<String>>>);
+    impl LineHandler for Plain {
+        fn line_received(&mut self, line: &[u8]) {
+            self.0
+                .borrow_mut()
+                .push(String::from_utf8_lossy(line).into_owned());
+        }
+    }
+    let lines = Rc::new(RefCell::new(Vec::new()));
+    let transport = Transport::memory();
+    let mut receiver = LineReceiver::new(Plain(lines.clone()));
+    receiver.connection_made(transport.clone());
+    receiver.data_received(b"a\n");
+    transport.pause_producing();
+    receiver.data_received(b"b\nc\npart");
+    assert_eq!(*lines.borrow(), ["a"]);
+    transport.resume_producing();
+    // The reactor hands an empty chunk to a resumed protocol.
+    receiver.data_received(b"");
+    assert_eq!(*lines.borrow(), ["a", "b", "c"]);
+    receiver.data_received(b"ial\n");
+    assert_eq!(*lines.borrow(), ["a", "b", "c", "partial"]);
+}
+
+#[test]
+fn output_past_the_high_water_mark_holds_the_next_lines() {
+    use callcenter::reactor::BufferLimits;
+    struct Loud(Rc<RefCell<Vec<String>>>, Transport);
+    impl LineHandler for Loud {
+        fn line_received(&mut self, line: &[u8]) {
+            self.0
+                .borrow_mut()
+                .push(String::from_utf8_lossy(line).into_owned());
+            self.1.write(b"123456");
+        }
+    }
+    let lines = Rc::new(RefCell::new(Vec::new()));
+    let transport = Transport::memory();
+    transport.set_buffer_limits(BufferLimits {
+        high_water: 10,
+        hard_cap: usize::MAX,
+    });
+    let mut receiver = LineReceiver::new(Loud(lines.clone(), transport.clone()));
+    receiver.connection_made(transport.clone());
+    receiver.data_received(b"a\nb\nc\nd\n");
+    assert!(transport.reading_paused());
+    assert_eq!(*lines.borrow(), ["a", "b"]);
+    // End of input delivers what is held: nothing more will be read.
+    receiver.read_connection_lost();
+    assert_eq!(*lines.borrow(), ["a", "b", "c", "d"]);
+}

@@ -66,7 +66,7 @@ use slab::Slab;
 pub use clock::{Clock, ManualClock, RealClock};
 pub use line::{LineHandler, LineReceiver, Overflow};
 pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
-pub use stdio::{standard_io, stdin_is_terminal};
+pub use stdio::{STDIO_LIMITS, standard_io, stdin_is_terminal};
 pub use tcp::{ClientFactory, Listener};
 pub use timer::{DelayedCall, TimerError};
 pub use transport::{BufferLimits, Channel, Transport};
@@ -521,6 +521,13 @@ impl Reactor {
             let Some(protocol) = self.protocol_of(&transport) else {
                 continue;
             };
+            // Input held back while paused (frames a framing adapter kept)
+            // goes first: an empty chunk, Twisted's `dataReceived(b"")`
+            // idiom in `LineReceiver.resumeProducing`.
+            deliver(&protocol, &[]);
+            if !transport.state.borrow().wants_read() {
+                continue;
+            }
             let scheduled = matches!(&transport.state.borrow().sink,
                 Sink::Stdio(fds) if fds.input == InputMode::Scheduled);
             if scheduled {
@@ -549,7 +556,7 @@ impl Reactor {
     }
 
     fn flush_transport(&self, transport: &Transport) {
-        let (flushed, disconnecting, aborting) = {
+        let (flushed, disconnecting, aborting, resume) = {
             let mut state = transport.state.borrow_mut();
             if state.closed {
                 return;
@@ -559,11 +566,12 @@ impl Reactor {
             } else {
                 state.flush()
             };
-            if state.unthrottle() {
-                self.inner.resume_reading(transport);
-            }
-            (flushed, state.disconnecting, state.aborting)
+            let resume = state.unthrottle();
+            (flushed, state.disconnecting, state.aborting, resume)
         };
+        if resume {
+            self.inner.resume_reading(transport);
+        }
         match flushed {
             Flushed::Failed(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
             _ if aborting => self.close(transport, ConnectionLost::Aborted),

@@ -24,7 +24,7 @@ use mio::{Interest, Registry, Token};
 
 use super::protocol::Protocol;
 use super::timer::DelayedCall;
-use super::transport::{Channel, Sink, Transport};
+use super::transport::{BufferLimits, Channel, Sink, Transport};
 use super::{Reactor, Sub};
 
 const STDIN: RawFd = 0;
@@ -227,9 +227,24 @@ pub fn stdin_is_terminal() -> bool {
 /// [`write_err`](Transport::write_err) to stderr, in one ordered buffer;
 /// input arrives in `data_received`; end of input calls
 /// `read_connection_lost`. Only one may be open at a time.
+///
+/// Input is throttled by the output ([`STDIO_LIMITS`]): while more than
+/// its high-water mark waits for stdout or stderr, stdin is not read, so a
+/// fast producer (`yes help | callcenter`) cannot grow memory and output
+/// flows while input is still coming (Twisted's producer/consumer pairing
+/// of stdin with stdout). Output no read can stop (timers) is never dropped.
 pub fn standard_io<P: Protocol + 'static>(reactor: &Reactor, protocol: P) -> io::Result<Transport> {
     let protocol: Rc<RefCell<dyn Protocol>> = Rc::new(RefCell::new(protocol));
-    reactor.add_connection(protocol, |registry, token| {
+    let transport = reactor.add_connection(protocol, |registry, token| {
         Ok((Sink::Stdio(StdioFds::open(registry, token)?), None))
-    })
+    })?;
+    transport.set_buffer_limits(STDIO_LIMITS);
+    Ok(transport)
 }
+
+/// Standard I/O's output bounds: stop reading stdin above 64 KiB of unsent
+/// output, resume at half of it; never drop output (no hard cap).
+pub const STDIO_LIMITS: BufferLimits = BufferLimits {
+    high_water: 64 * 1024,
+    hard_cap: usize::MAX,
+};

@@ -418,6 +418,16 @@ impl Transport {
         }
     }
 
+    /// Whether input is held back: paused by the protocol, or throttled
+    /// because the output passed its high-water mark (see [`BufferLimits`]).
+    /// A framing adapter stops handing out frames while this holds, as
+    /// Twisted's `LineReceiver` does while `paused`, and goes on when the
+    /// reactor calls `data_received(&[])` after reading resumes.
+    pub fn reading_paused(&self) -> bool {
+        let state = self.state.borrow();
+        state.paused || state.throttled
+    }
+
     /// Whether reading is paused by [`pause_producing`](Transport::pause_producing).
     /// Twisted shows it as the descriptor having stopped reading.
     pub fn paused(&self) -> bool {
