@@ -648,20 +648,26 @@ impl Reactor {
                 _ => None,
             })
             .collect();
+        // One deadline for all of it: at most FINAL_FLUSH_LIMIT in total.
+        let deadline = stdio::final_flush_deadline();
         for transport in transports {
             {
                 let mut state = transport.state.borrow_mut();
                 let state = &mut *state;
                 if let Sink::Stdio(fds) = &mut state.sink {
-                    fds.release(&self.inner.registry);
+                    // Still non-blocking: a reader that never reads cannot
+                    // hold us past the deadline.
+                    fds.deregister(&self.inner.registry);
                     while let Some((channel, data)) = state.output.front() {
                         let amount = data.len();
-                        if let Err(error) = fds.write_all_blocking(channel, data) {
+                        if let Err(error) = fds.write_all_until(channel, data, deadline) {
                             debug!("standard output lost at exit: {error}");
+                            state.output.clear();
                             break;
                         }
                         state.output.consume(amount);
                     }
+                    fds.release(&self.inner.registry);
                 }
             }
             self.flush_transport(&transport);
