@@ -212,6 +212,11 @@ impl<H: LineHandler> Protocol for LineReceiver<H> {
         }
     }
 
+    fn resume_producing(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        self.cut(&held);
+    }
+
     fn read_connection_lost(&mut self) -> AfterEof {
         // Lines held while paused come first, all of them: nothing more
         // will be read, so there is nothing left to hold back.

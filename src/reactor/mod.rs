@@ -439,7 +439,7 @@ impl Reactor {
         match result {
             Ok(0) => self.end_of_input(protocol, transport),
             Ok(amount) => {
-                self.inner.resume_reading(transport);
+                self.inner.read_again(transport);
                 deliver(protocol, &buffer[..amount]);
             }
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
@@ -522,9 +522,14 @@ impl Reactor {
                 continue;
             };
             // Input held back while paused (frames a framing adapter kept)
-            // goes first: an empty chunk, Twisted's `dataReceived(b"")`
-            // idiom in `LineReceiver.resumeProducing`.
-            deliver(&protocol, &[]);
+            // goes first, as Twisted's `LineReceiver.resumeProducing` does.
+            let after_pause = std::mem::take(&mut transport.state.borrow_mut().resumed_from_pause);
+            if after_pause {
+                match protocol.try_borrow_mut() {
+                    Ok(mut protocol) => protocol.resume_producing(),
+                    Err(_) => warn!("resuming a protocol that is busy: skipped"),
+                }
+            }
             if !transport.state.borrow().wants_read() {
                 continue;
             }
@@ -695,8 +700,15 @@ impl Transport {
 }
 
 impl Inner {
-    /// Reads a transport again on the next turn (after `resume_producing`).
+    /// Reads a transport again on the next turn after a pause or throttle
+    /// ended, first letting its protocol hand out what it held back.
     pub(crate) fn resume_reading(&self, transport: &Transport) {
+        transport.state.borrow_mut().resumed_from_pause = true;
+        self.read_again(transport);
+    }
+
+    /// Reads a transport again on the next turn (it may have more to read).
+    pub(crate) fn read_again(&self, transport: &Transport) {
         let mut state = transport.state.borrow_mut();
         if state.read_queued {
             return;

@@ -125,6 +125,10 @@ impl Protocol for ClientProtocol {
         self.protocol.read_connection_lost()
     }
 
+    fn resume_producing(&mut self) {
+        self.protocol.resume_producing();
+    }
+
     fn connection_lost(&mut self, reason: ConnectionLost) {
         // As in Twisted: the protocol hears first, then its factory.
         self.protocol.connection_lost(reason.clone());

@@ -159,6 +159,8 @@ pub(crate) struct TransportState {
     pub(crate) flush_queued: bool,
     /// Already in the reactor's list of transports to read next turn.
     pub(crate) read_queued: bool,
+    /// Reading resumed after a pause: call the protocol's `resume_producing`.
+    pub(crate) resumed_from_pause: bool,
     /// The reactor to ask for a flush; empty for in-memory transports.
     pub(crate) reactor: Weak<Inner>,
     /// The remote address (TCP only).
@@ -277,6 +279,7 @@ impl Transport {
                 limits: None,
                 flush_queued: false,
                 read_queued: false,
+                resumed_from_pause: false,
                 reactor,
                 peer,
                 token: None,
@@ -422,7 +425,7 @@ impl Transport {
     /// because the output passed its high-water mark (see [`BufferLimits`]).
     /// A framing adapter stops handing out frames while this holds, as
     /// Twisted's `LineReceiver` does while `paused`, and goes on when the
-    /// reactor calls `data_received(&[])` after reading resumes.
+    /// reactor calls its `Protocol::resume_producing` after reading resumes.
     pub fn reading_paused(&self) -> bool {
         let state = self.state.borrow();
         state.paused || state.throttled
