@@ -831,3 +831,71 @@ fn two_flooding_peers_take_turns_one_read_each() {
         "peer {first_id} got {before} of {flooded:?} bytes in {turns} turn(s) before the other's first: {log:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Panic boundary
+// ---------------------------------------------------------------------------
+
+/// Panics on `boom`; echoes anything else.
+struct Fragile {
+    transport: Option<Transport>,
+    log: Log,
+}
+
+impl Protocol for Fragile {
+    fn connection_made(&mut self, transport: Transport) {
+        self.transport = Some(transport);
+    }
+
+    fn data_received(&mut self, data: &[u8]) {
+        assert!(data != b"boom", "test-only panic in data_received");
+        self.transport.as_ref().unwrap().write(data);
+    }
+
+    fn connection_lost(&mut self, reason: ConnectionLost) {
+        self.log
+            .borrow_mut()
+            .push(format!("lost {}", reason_name(&reason)));
+    }
+}
+
+struct FragileFactory(Log);
+
+impl Factory for FragileFactory {
+    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Box<dyn Protocol>> {
+        Some(Box::new(Fragile {
+            transport: None,
+            log: self.0.clone(),
+        }))
+    }
+}
+
+#[test]
+fn a_panicking_protocol_loses_only_its_connection_and_a_panicking_timer_only_itself() {
+    let reactor = Reactor::new().unwrap();
+    let log = new_log();
+    let listener = reactor
+        .listen_tcp(localhost(), FragileFactory(log.clone()))
+        .unwrap();
+    let mut victim = connect_client(listener.local_addr());
+    let mut survivor = connect_client(listener.local_addr());
+    victim.write_all(b"boom").unwrap();
+    let mut gone = Vec::new();
+    drive(&reactor, "the panicking connection to close", || {
+        read_some(&mut victim, &mut gone, usize::MAX) == ReadState::Eof
+    });
+    assert_eq!(logged(&log), strings(&["lost Aborted"]));
+
+    let fired = Rc::new(Cell::new(false));
+    reactor.call_later(Duration::ZERO, || panic!("test-only panic in a timer"));
+    let flag = fired.clone();
+    reactor.call_later(Duration::ZERO, move || flag.set(true));
+    survivor.write_all(b"still here").unwrap();
+    let mut echoed = Vec::new();
+    drive(&reactor, "the other connection's echo", || {
+        read_some(&mut survivor, &mut echoed, usize::MAX);
+        echoed == b"still here"
+    });
+    assert!(fired.get(), "the timer after the panicking one did not run");
+    assert_eq!(logged(&log), strings(&["lost Aborted"]));
+}

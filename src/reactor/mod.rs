@@ -440,7 +440,9 @@ impl Reactor {
             Ok(0) => self.end_of_input(protocol, transport),
             Ok(amount) => {
                 self.inner.read_again(transport);
-                deliver(protocol, &buffer[..amount]);
+                if !deliver(protocol, &buffer[..amount]) {
+                    self.abort_after_panic(transport);
+                }
             }
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
             Err(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
@@ -502,8 +504,11 @@ impl Reactor {
         match result {
             Ok(0) => self.end_of_input(&protocol, transport),
             Ok(amount) => {
-                deliver(&protocol, &buffer[..amount]);
-                self.schedule_input_read(transport);
+                if deliver(&protocol, &buffer[..amount]) {
+                    self.schedule_input_read(transport);
+                } else {
+                    self.abort_after_panic(transport);
+                }
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {
                 self.schedule_input_read(transport)
@@ -599,6 +604,12 @@ impl Reactor {
         }
     }
 
+    /// Drops a connection whose protocol panicked: its state is unknown.
+    fn abort_after_panic(&self, transport: &Transport) {
+        transport.abort_connection();
+        self.close(transport, ConnectionLost::Aborted);
+    }
+
     /// Closes the connection of `transport` and tells its protocol why.
     pub(crate) fn close(&self, transport: &Transport, reason: ConnectionLost) {
         let protocol = {
@@ -623,7 +634,9 @@ impl Reactor {
         };
         if let Some(Source::Connection(connection)) = protocol {
             match connection.protocol.try_borrow_mut() {
-                Ok(mut protocol) => protocol.connection_lost(reason),
+                Ok(mut protocol) => {
+                    guarded("connection_lost", || protocol.connection_lost(reason));
+                }
                 Err(_) => warn!("connection lost while its protocol was busy: {reason}"),
             }
         }
@@ -720,10 +733,35 @@ impl Inner {
 }
 
 /// Calls `data_received`, unless the protocol is somehow already busy
-/// (which would be a bug: log it rather than panic on input).
-fn deliver(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) {
+/// (which would be a bug: log it rather than panic on input). Returns
+/// false if the protocol panicked (see [`guarded`]).
+fn deliver(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) -> bool {
     match protocol.try_borrow_mut() {
-        Ok(mut protocol) => protocol.data_received(data),
-        Err(_) => warn!("data for a protocol that is busy: dropped"),
+        Ok(mut protocol) => guarded("data_received", || protocol.data_received(data)),
+        Err(_) => {
+            warn!("data for a protocol that is busy: dropped");
+            true
+        }
+    }
+}
+
+/// Runs a callback at the reactor's boundary, catching a panic.
+///
+/// Mirrors Twisted's "Unhandled Error" logging: an exception raised by a
+/// protocol or a timed call is logged and the loop goes on; the caller
+/// drops only the connection whose protocol failed. Returns false if it
+/// panicked.
+pub(crate) fn guarded(place: &str, callback: impl FnOnce()) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
+        Ok(()) => true,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            log::error!("Unhandled error in {place}: {message}");
+            false
+        }
     }
 }
