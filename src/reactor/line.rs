@@ -94,6 +94,11 @@ pub struct LineReceiver<H> {
     buffer: Vec<u8>,
     /// Dropping input up to the next delimiter after an over-long line.
     discarding: bool,
+    /// Input not yet cut into lines because reading is paused (see
+    /// `Transport::reading_paused`): handed out when input resumes.
+    held: Vec<u8>,
+    /// End of input was reached: deliver what is held without pausing.
+    at_eof: bool,
 }
 
 impl<H: LineHandler> LineReceiver<H> {
@@ -106,6 +111,8 @@ impl<H: LineHandler> LineReceiver<H> {
             transport: None,
             buffer: Vec::new(),
             discarding: false,
+            held: Vec::new(),
+            at_eof: false,
         }
     }
 
@@ -114,6 +121,14 @@ impl<H: LineHandler> LineReceiver<H> {
     pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<H> {
         self.max_length = max_length;
         self
+    }
+
+    fn paused(&self) -> bool {
+        !self.at_eof
+            && self
+                .transport
+                .as_ref()
+                .is_some_and(Transport::reading_paused)
     }
 
     fn stopped(&self) -> bool {
@@ -166,6 +181,12 @@ impl<H: LineHandler> LineReceiver<H> {
     /// delivery stopped.
     fn split<'a>(&mut self, mut data: &'a [u8]) -> Option<&'a [u8]> {
         while let Some(end) = data.iter().position(|&b| b == self.delimiter) {
+            if self.paused() {
+                // Keep the rest for when reading resumes (as Twisted's
+                // `LineReceiver` stops its loop while `paused`).
+                self.held.extend_from_slice(data);
+                return None;
+            }
             if !self.deliver(&data[..end]) {
                 return None;
             }
@@ -181,7 +202,46 @@ impl<H: LineHandler> Protocol for LineReceiver<H> {
         self.handler.connection_made(transport);
     }
 
-    fn data_received(&mut self, mut data: &[u8]) {
+    fn data_received(&mut self, data: &[u8]) {
+        if self.held.is_empty() {
+            self.cut(data);
+        } else {
+            let mut held = std::mem::take(&mut self.held);
+            held.extend_from_slice(data);
+            self.cut(&held);
+        }
+    }
+
+    fn resume_producing(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        self.cut(&held);
+    }
+
+    fn read_connection_lost(&mut self) -> AfterEof {
+        // Lines held while paused come first, all of them: nothing more
+        // will be read, so there is nothing left to hold back.
+        self.at_eof = true;
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            self.cut(&held);
+        }
+        // A last line without a delimiter still counts (as a typed script
+        // whose final newline is missing would be expected to).
+        if !self.buffer.is_empty() && !self.discarding {
+            let line = std::mem::take(&mut self.buffer);
+            self.deliver(&line);
+        }
+        self.handler.read_connection_lost()
+    }
+
+    fn connection_lost(&mut self, reason: ConnectionLost) {
+        self.handler.connection_lost(reason);
+    }
+}
+
+impl<H: LineHandler> LineReceiver<H> {
+    /// Cuts a chunk into lines, keeping the partial last one.
+    fn cut(&mut self, mut data: &[u8]) {
         if self.discarding {
             match data.iter().position(|&b| b == self.delimiter) {
                 None => return,
@@ -224,19 +284,5 @@ impl<H: LineHandler> Protocol for LineReceiver<H> {
         } else {
             self.buffer.extend_from_slice(tail);
         }
-    }
-
-    fn read_connection_lost(&mut self) -> AfterEof {
-        // A last line without a delimiter still counts (as a typed script
-        // whose final newline is missing would be expected to).
-        if !self.buffer.is_empty() && !self.discarding {
-            let line = std::mem::take(&mut self.buffer);
-            self.deliver(&line);
-        }
-        self.handler.read_connection_lost()
-    }
-
-    fn connection_lost(&mut self, reason: ConnectionLost) {
-        self.handler.connection_lost(reason);
     }
 }

@@ -66,7 +66,7 @@ use slab::Slab;
 pub use clock::{Clock, ManualClock, RealClock};
 pub use line::{LineHandler, LineReceiver, Overflow};
 pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
-pub use stdio::{standard_io, stdin_is_terminal};
+pub use stdio::{STDIO_LIMITS, standard_io, stdin_is_terminal};
 pub use tcp::{ClientFactory, Listener};
 pub use timer::{DelayedCall, TimerError};
 pub use transport::{BufferLimits, Channel, Transport};
@@ -265,6 +265,13 @@ impl Reactor {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // A source with more to read (see `read_connection`) is served next
+        // turn: look for new events without waiting.
+        let timeout = if self.inner.resumed.borrow().is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let mut events = self.inner.events.borrow_mut();
         match self.inner.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -409,29 +416,36 @@ impl Reactor {
         }
     }
 
-    /// Reads until the source would block, delivering each chunk.
-    /// Edge-triggered polling reports readiness once: stopping early would
-    /// leave data unread until the peer sends more.
+    /// One bounded read (at most [`READ_CHUNK`] bytes), delivered at once.
+    ///
+    /// Mirrors Twisted's `doRead`: one read per readiness, then back to the
+    /// loop, so a peer that floods us gets one chunk per turn like everyone
+    /// else. Edge-triggered polling reports readiness once, and a short read
+    /// does not prove the source drained (data and end of input may arrive
+    /// together), so a read that got bytes puts the source on the `resumed`
+    /// list: the next turn reads it again without a new event, until a read
+    /// would block or reaches end of input.
     fn read_connection(&self, protocol: &Rc<RefCell<dyn Protocol>>, transport: &Transport) {
+        if !transport.state.borrow().wants_read() {
+            return;
+        }
         let mut buffer = std::mem::take(&mut *self.inner.read_buffer.borrow_mut());
-        loop {
-            if !transport.state.borrow().wants_read() {
-                break;
-            }
-            let result = transport.state.borrow_mut().read(&mut buffer);
-            match result {
-                Ok(0) => {
-                    self.end_of_input(protocol, transport);
-                    break;
-                }
-                Ok(amount) => deliver(protocol, &buffer[..amount]),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+        let result = loop {
+            match transport.state.borrow_mut().read(&mut buffer) {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => {
-                    self.close(transport, ConnectionLost::Error(Rc::new(error)));
-                    break;
+                other => break other,
+            }
+        };
+        match result {
+            Ok(0) => self.end_of_input(protocol, transport),
+            Ok(amount) => {
+                self.inner.read_again(transport);
+                if !deliver(protocol, &buffer[..amount]) {
+                    self.abort_after_panic(transport);
                 }
             }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
         }
         *self.inner.read_buffer.borrow_mut() = buffer;
     }
@@ -490,8 +504,11 @@ impl Reactor {
         match result {
             Ok(0) => self.end_of_input(&protocol, transport),
             Ok(amount) => {
-                deliver(&protocol, &buffer[..amount]);
-                self.schedule_input_read(transport);
+                if deliver(&protocol, &buffer[..amount]) {
+                    self.schedule_input_read(transport);
+                } else {
+                    self.abort_after_panic(transport);
+                }
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {
                 self.schedule_input_read(transport)
@@ -505,9 +522,22 @@ impl Reactor {
     fn read_resumed(&self) {
         let resumed = std::mem::take(&mut *self.inner.resumed.borrow_mut());
         for transport in resumed {
+            transport.state.borrow_mut().read_queued = false;
             let Some(protocol) = self.protocol_of(&transport) else {
                 continue;
             };
+            // Input held back while paused (frames a framing adapter kept)
+            // goes first, as Twisted's `LineReceiver.resumeProducing` does.
+            let after_pause = std::mem::take(&mut transport.state.borrow_mut().resumed_from_pause);
+            if after_pause {
+                match protocol.try_borrow_mut() {
+                    Ok(mut protocol) => protocol.resume_producing(),
+                    Err(_) => warn!("resuming a protocol that is busy: skipped"),
+                }
+            }
+            if !transport.state.borrow().wants_read() {
+                continue;
+            }
             let scheduled = matches!(&transport.state.borrow().sink,
                 Sink::Stdio(fds) if fds.input == InputMode::Scheduled);
             if scheduled {
@@ -536,7 +566,7 @@ impl Reactor {
     }
 
     fn flush_transport(&self, transport: &Transport) {
-        let (flushed, disconnecting, aborting) = {
+        let (flushed, disconnecting, aborting, resume) = {
             let mut state = transport.state.borrow_mut();
             if state.closed {
                 return;
@@ -546,11 +576,12 @@ impl Reactor {
             } else {
                 state.flush()
             };
-            if state.unthrottle() {
-                self.inner.resume_reading(transport);
-            }
-            (flushed, state.disconnecting, state.aborting)
+            let resume = state.unthrottle();
+            (flushed, state.disconnecting, state.aborting, resume)
         };
+        if resume {
+            self.inner.resume_reading(transport);
+        }
         match flushed {
             Flushed::Failed(error) => self.close(transport, ConnectionLost::Error(Rc::new(error))),
             _ if aborting => self.close(transport, ConnectionLost::Aborted),
@@ -571,6 +602,12 @@ impl Reactor {
             let target = transport.clone();
             self.call_later(Duration::from_millis(10), move || target.flush_from_timer());
         }
+    }
+
+    /// Drops a connection whose protocol panicked: its state is unknown.
+    fn abort_after_panic(&self, transport: &Transport) {
+        transport.abort_connection();
+        self.close(transport, ConnectionLost::Aborted);
     }
 
     /// Closes the connection of `transport` and tells its protocol why.
@@ -597,7 +634,9 @@ impl Reactor {
         };
         if let Some(Source::Connection(connection)) = protocol {
             match connection.protocol.try_borrow_mut() {
-                Ok(mut protocol) => protocol.connection_lost(reason),
+                Ok(mut protocol) => {
+                    guarded("connection_lost", || protocol.connection_lost(reason));
+                }
                 Err(_) => warn!("connection lost while its protocol was busy: {reason}"),
             }
         }
@@ -627,20 +666,26 @@ impl Reactor {
                 _ => None,
             })
             .collect();
+        // One deadline for all of it: at most FINAL_FLUSH_LIMIT in total.
+        let deadline = stdio::final_flush_deadline();
         for transport in transports {
             {
                 let mut state = transport.state.borrow_mut();
                 let state = &mut *state;
                 if let Sink::Stdio(fds) = &mut state.sink {
-                    fds.release(&self.inner.registry);
+                    // Still non-blocking: a reader that never reads cannot
+                    // hold us past the deadline.
+                    fds.deregister(&self.inner.registry);
                     while let Some((channel, data)) = state.output.front() {
                         let amount = data.len();
-                        if let Err(error) = fds.write_all_blocking(channel, data) {
+                        if let Err(error) = fds.write_all_until(channel, data, deadline) {
                             debug!("standard output lost at exit: {error}");
+                            state.output.clear();
                             break;
                         }
                         state.output.consume(amount);
                     }
+                    fds.release(&self.inner.registry);
                 }
             }
             self.flush_transport(&transport);
@@ -668,17 +713,55 @@ impl Transport {
 }
 
 impl Inner {
-    /// Reads a transport again on the next turn (after `resume_producing`).
+    /// Reads a transport again on the next turn after a pause or throttle
+    /// ended, first letting its protocol hand out what it held back.
     pub(crate) fn resume_reading(&self, transport: &Transport) {
+        transport.state.borrow_mut().resumed_from_pause = true;
+        self.read_again(transport);
+    }
+
+    /// Reads a transport again on the next turn (it may have more to read).
+    pub(crate) fn read_again(&self, transport: &Transport) {
+        let mut state = transport.state.borrow_mut();
+        if state.read_queued {
+            return;
+        }
+        state.read_queued = true;
+        drop(state);
         self.resumed.borrow_mut().push(transport.clone());
     }
 }
 
 /// Calls `data_received`, unless the protocol is somehow already busy
-/// (which would be a bug: log it rather than panic on input).
-fn deliver(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) {
+/// (which would be a bug: log it rather than panic on input). Returns
+/// false if the protocol panicked (see [`guarded`]).
+fn deliver(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) -> bool {
     match protocol.try_borrow_mut() {
-        Ok(mut protocol) => protocol.data_received(data),
-        Err(_) => warn!("data for a protocol that is busy: dropped"),
+        Ok(mut protocol) => guarded("data_received", || protocol.data_received(data)),
+        Err(_) => {
+            warn!("data for a protocol that is busy: dropped");
+            true
+        }
+    }
+}
+
+/// Runs a callback at the reactor's boundary, catching a panic.
+///
+/// Mirrors Twisted's "Unhandled Error" logging: an exception raised by a
+/// protocol or a timed call is logged and the loop goes on; the caller
+/// drops only the connection whose protocol failed. Returns false if it
+/// panicked.
+pub(crate) fn guarded(place: &str, callback: impl FnOnce()) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
+        Ok(()) => true,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            log::error!("Unhandled error in {place}: {message}");
+            false
+        }
     }
 }

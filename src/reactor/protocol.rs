@@ -82,6 +82,12 @@ pub trait Protocol {
         AfterEof::Close
     }
 
+    /// Mirrors `LineReceiver.resumeProducing`: reading resumed after a
+    /// pause ([`Transport::pause_producing`]) or a throttle (output past its
+    /// high-water mark). A protocol that held input back while paused hands
+    /// it out now; most protocols hold nothing and ignore it.
+    fn resume_producing(&mut self) {}
+
     /// Mirrors `Protocol.connectionLost`: called once, last, after the
     /// connection closed for `reason`. The transport no longer accepts writes.
     fn connection_lost(&mut self, reason: ConnectionLost) {
@@ -110,6 +116,10 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
 
     fn read_connection_lost(&mut self) -> AfterEof {
         (**self).read_connection_lost()
+    }
+
+    fn resume_producing(&mut self) {
+        (**self).resume_producing();
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {

@@ -9,13 +9,13 @@
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use log::{debug, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
+use rustix::io::Errno;
 
 use super::protocol::{AfterEof, ConnectionLost, Factory, Protocol};
 use super::timer::DelayedCall;
@@ -25,7 +25,7 @@ use super::{Entry, Inner, Reactor, Source, Sub, make_token};
 /// Connections the kernel may queue before we accept them. Mirrors the
 /// `backlog` argument of `listenTCP`; mio's default (128) would make a
 /// burst of clients wait a second for a SYN retry.
-const LISTEN_BACKLOG: libc::c_int = 1024;
+const LISTEN_BACKLOG: i32 = 1024;
 
 /// First pause after running out of descriptors; doubles up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -125,6 +125,10 @@ impl Protocol for ClientProtocol {
         self.protocol.read_connection_lost()
     }
 
+    fn resume_producing(&mut self) {
+        self.protocol.resume_producing();
+    }
+
     fn connection_lost(&mut self, reason: ConnectionLost) {
         // As in Twisted: the protocol hears first, then its factory.
         self.protocol.connection_lost(reason.clone());
@@ -143,10 +147,7 @@ impl Reactor {
     ) -> io::Result<Listener> {
         let mut listener = TcpListener::bind(addr)?;
         // Listening again on a listening socket only changes its backlog.
-        // SAFETY: a valid, owned socket descriptor.
-        if unsafe { libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        rustix::net::listen(&listener, LISTEN_BACKLOG)?;
         let local = listener.local_addr()?;
         let mut sources = self.inner.sources.borrow_mut();
         let (key, generation) = self.vacant(&sources)?;
@@ -196,13 +197,9 @@ impl Reactor {
                         }
                         Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                         // The peer gave up before we accepted: try the next one.
-                        Err(error) if error.raw_os_error() == Some(libc::ECONNABORTED) => {}
                         Err(error)
-                            if matches!(
-                                error.raw_os_error(),
-                                Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                            ) =>
-                        {
+                            if error.raw_os_error() == Some(Errno::CONNABORTED.raw_os_error()) => {}
+                        Err(error) if out_of_descriptors(&error) => {
                             return Step::OutOfDescriptors(error);
                         }
                         Err(error) => {
@@ -356,4 +353,12 @@ impl Reactor {
             factory.borrow_mut().client_connection_failed(error);
         }
     }
+}
+
+/// Whether accepting failed for want of descriptors or memory: retrying at
+/// once would spin, so accepting backs off.
+fn out_of_descriptors(error: &io::Error) -> bool {
+    [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
+        .iter()
+        .any(|errno| error.raw_os_error() == Some(errno.raw_os_error()))
 }

@@ -233,7 +233,8 @@ impl Timers {
             // since the callback may touch its own handle.
             let callback = entry.callback.borrow_mut().take();
             if let Some(callback) = callback {
-                callback();
+                // A panicking timed call is logged; the others still run.
+                super::guarded("a timed call", callback);
                 ran += 1;
             }
         }

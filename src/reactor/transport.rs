@@ -157,6 +157,10 @@ pub(crate) struct TransportState {
     pub(crate) limits: Option<BufferLimits>,
     /// Already in the reactor's list of transports to flush.
     pub(crate) flush_queued: bool,
+    /// Already in the reactor's list of transports to read next turn.
+    pub(crate) read_queued: bool,
+    /// Reading resumed after a pause: call the protocol's `resume_producing`.
+    pub(crate) resumed_from_pause: bool,
     /// The reactor to ask for a flush; empty for in-memory transports.
     pub(crate) reactor: Weak<Inner>,
     /// The remote address (TCP only).
@@ -274,6 +278,8 @@ impl Transport {
                 throttled: false,
                 limits: None,
                 flush_queued: false,
+                read_queued: false,
+                resumed_from_pause: false,
                 reactor,
                 peer,
                 token: None,
@@ -409,9 +415,20 @@ impl Transport {
         drop(state);
         // Edge-triggered polling will not report data that arrived while
         // paused: ask the reactor to read now.
-        if let Some(reactor) = self.state.borrow().reactor.upgrade() {
+        let reactor = self.state.borrow().reactor.upgrade();
+        if let Some(reactor) = reactor {
             reactor.resume_reading(self);
         }
+    }
+
+    /// Whether input is held back: paused by the protocol, or throttled
+    /// because the output passed its high-water mark (see [`BufferLimits`]).
+    /// A framing adapter stops handing out frames while this holds, as
+    /// Twisted's `LineReceiver` does while `paused`, and goes on when the
+    /// reactor calls its `Protocol::resume_producing` after reading resumes.
+    pub fn reading_paused(&self) -> bool {
+        let state = self.state.borrow();
+        state.paused || state.throttled
     }
 
     /// Whether reading is paused by [`pause_producing`](Transport::pause_producing).
