@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use callcenter::command::UserError;
 use callcenter::engine::*;
 use callcenter::messages::Lang;
 
@@ -64,7 +63,7 @@ fn run(operators: &[&str], config: Config, lang: Lang, script: &str) -> String {
         if let Err(error) = result {
             assert!(out.is_empty());
             text.push_str("! ");
-            lang.write_error(&UserError::Engine(error), &mut text);
+            lang.write_error(&error, &mut text);
             text.push('\n');
         }
         for effect in &out {
