@@ -9,7 +9,7 @@
 //! [`EditorAction`]s ([`LineEditor::next_action`]), and writes the screen bytes
 //! the editor appended to its output buffer. Messages from elsewhere go
 //! through [`LineEditor::print_above`], which draws them above the line
-//! being typed (Twisted's `Manhole.addOutput(data, async_=True)`).
+//! being typed (Twisted's `Manhole.addOutput(data, isAsync=True)`).
 //!
 //! The cursor moves by grapheme cluster and columns are counted by display
 //! width, so `ç`, `ã`, combining marks and emoji keep the cursor right;
@@ -214,7 +214,7 @@ impl LineEditor {
         None
     }
 
-    /// Mirrors `Manhole.addOutput(data, async_=True)`: erases the prompt
+    /// Mirrors `Manhole.addOutput(data, isAsync=True)`: erases the prompt
     /// and the line, writes `text` (a missing final line end is added,
     /// `\n` becomes `\r\n`), then draws them again with the cursor where it
     /// was. When hidden, only writes `text`.
