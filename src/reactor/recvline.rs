@@ -259,6 +259,16 @@ impl LineEditor {
         }
     }
 
+    /// Leaves the prompt and the line on the screen and puts the cursor at
+    /// the start of the row below them, as Enter would (for an exit while a
+    /// line is being typed, so the shell's prompt starts on a fresh row).
+    /// The editor is hidden; the line is kept.
+    pub fn leave(&mut self, out: &mut Vec<u8>) {
+        if self.shown {
+            self.leave_line(out);
+        }
+    }
+
     /// Draws the prompt and the line afresh (after SIGCONT or
     /// [`set_width`](Self::set_width)); when shown, erases them first.
     pub fn redraw(&mut self, out: &mut Vec<u8>) {

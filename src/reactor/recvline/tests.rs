@@ -465,6 +465,19 @@ fn hide_show_redraw_and_a_new_prompt() {
 }
 
 #[test]
+fn leave_keeps_the_line_and_moves_below_it() {
+    let mut editor = shown(10);
+    keys(&mut editor, b"abcdefghi\x01");
+    let mut out = Vec::new();
+    editor.leave(&mut out);
+    assert_eq!(out, b"\x1b[1B\x1b[1D\r\n");
+    assert!(!editor.is_shown());
+    editor.leave(&mut out);
+    assert_eq!(out, b"\x1b[1B\x1b[1D\r\n", "hidden: nothing more");
+    assert_eq!(editor.line(), "abcdefghi");
+}
+
+#[test]
 fn a_narrower_terminal_wraps_on_the_next_redraw() {
     let mut editor = typed(80, "abcdef");
     editor.set_width(4);
@@ -487,4 +500,82 @@ fn the_maximum_length_rings_the_bell() {
     assert_eq!(keys(&mut editor, "abç".as_bytes()), "ab\x07");
     assert_eq!(keys(&mut editor, b"c"), "c");
     assert_eq!(keys(&mut editor, b"d"), "\x07");
+}
+
+/// Bytes a terminal sends, mixed with noise: keys, sequences, UTF-8 (whole
+/// and broken), control bytes.
+fn key_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let pieces: Vec<&'static [u8]> = vec![
+        b"a",
+        b"Z",
+        b" ",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"\x7f",
+        b"\x08",
+        b"\t",
+        b"\x1b[D",
+        b"\x1b[C",
+        b"\x1b[A",
+        b"\x1b[B",
+        b"\x1b[H",
+        b"\x1bOF",
+        b"\x1b[3~",
+        b"\x1b[1;5C",
+        b"\x01",
+        b"\x05",
+        b"\x03",
+        b"\x04",
+        b"\x0b",
+        b"\x0c",
+        b"\x15",
+        b"\x17",
+        b"\x1a",
+        b"\x1b",
+        b"\x1bx",
+        "ç".as_bytes(),
+        "e\u{301}".as_bytes(),
+        "😀".as_bytes(),
+        b"\xc3",
+        b"\xff",
+        b"\xa7",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..60).prop_map(|pieces| pieces.concat())
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_chunking_gives_the_same_screen_and_actions(
+        bytes in key_bytes(),
+        cuts in proptest::collection::vec(0usize..200, 0..8),
+        width in 1usize..24,
+    ) {
+        let run = |chunks: Vec<&[u8]>| {
+            let mut editor = LineEditor::new("> ", width);
+            editor.set_completer(|_: &str, _: &str| vec!["abc".to_string(), "abd".to_string()]);
+            let mut out = Vec::new();
+            let mut actions = Vec::new();
+            for chunk in chunks {
+                editor.data_received(chunk);
+                while let Some(action) = editor.next_action(&mut out) {
+                    actions.push(action);
+                }
+                assert!(editor.line().is_char_boundary(editor.cursor()));
+                assert!(editor.cursor() <= editor.line().len());
+            }
+            (out, actions, editor.line().to_owned())
+        };
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|cut| cut.min(bytes.len())).collect();
+        cuts.sort();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for cut in cuts {
+            chunks.push(&bytes[start..cut]);
+            start = cut;
+        }
+        chunks.push(&bytes[start..]);
+        proptest::prop_assert_eq!(run(vec![&bytes[..]]), run(chunks));
+    }
 }
