@@ -49,6 +49,7 @@
 mod clock;
 mod line;
 mod protocol;
+pub mod recvline;
 mod stdio;
 mod tcp;
 mod timer;
@@ -66,6 +67,7 @@ use slab::Slab;
 pub use clock::{Clock, ManualClock, RealClock};
 pub use line::{LineHandler, LineReceiver, Overflow};
 pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
+pub use recvline::{Completer, EditorAction, LineEditor};
 pub use stdio::{STDIO_LIMITS, standard_io, stdin_is_terminal};
 pub use tcp::{ClientFactory, Listener};
 pub use timer::{DelayedCall, TimerError};
