@@ -61,7 +61,8 @@ impl Report {
     }
 
     /// The report as one JSON object (latencies in microseconds), its
-    /// fields in the order of [`JsonReport`], laid out `{"key": value, ...}`.
+    /// fields in a fixed order (`commands` first, `latency_us` last), laid
+    /// out `{"key": value, ...}`.
     pub fn to_json(&self) -> String {
         let mut bytes = Vec::new();
         let mut serializer = Serializer::with_formatter(&mut bytes, SpacedFormatter);
