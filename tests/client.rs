@@ -8,7 +8,7 @@
 //! `standalone` prints. Every child is killed when its test ends; every read
 //! has a deadline; servers listen on `127.0.0.1:0`.
 
-mod net;
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,11 +16,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
 
-use net::{Outcome, Proc, Rng, Server, deadline, run};
-
-const SEED_CMDS: &str = include_str!("fixtures/seed.cmds");
-const SEED_EN: &str = include_str!("fixtures/seed.en.out");
-const SEED_PT: &str = include_str!("fixtures/seed.pt.out");
+use support::{Outcome, Proc, Rng, SEED_CMDS, SEED_EN, SEED_PT, Server, TIMEOUT, deadline, run};
 
 /// Runs `callcenter client --connect ADDR extra` on `input` to its end.
 fn client(server: &Server, extra: &[&str], input: &[u8], merged: bool) -> Outcome {
@@ -367,7 +363,7 @@ fn server_lost(signal: libc::c_int) {
         [proc.stdout.expect_line(soon), proc.stdout.expect_line(soon)],
         ["Call 1 received", "Call 1 ringing for operator A"]
     );
-    server.proc.signal(signal);
+    server.signal(signal);
     assert_eq!(
         proc.finish(deadline()),
         (
@@ -430,11 +426,11 @@ fn accept(listener: TcpListener) -> TcpStream {
         let _ = sender.send(listener.accept().map(|(stream, _)| stream));
     });
     let stream = accepted
-        .recv_timeout(net::TIMEOUT)
+        .recv_timeout(TIMEOUT)
         .expect("the client did not connect in time")
         .expect("accept");
-    stream.set_read_timeout(Some(net::TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(net::TIMEOUT)).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
     stream
 }
 

@@ -178,9 +178,30 @@ impl Protocol for Refusal {
     fn data_received(&mut self, _data: &[u8]) {}
 }
 
-/// Builds a protocol per connection, or a refusal past the limit.
-struct ServerFactory {
+/// Builds the server's protocol for each connection, or a refusal past
+/// `--max-clients`: Twisted's `protocol.Factory` for the queue.
+///
+/// [`listen`] gives it to the reactor; tests build it themselves to run its
+/// protocols over [`Transport::memory()`] (Twisted's `StringTransport`
+/// idiom), calling [`Factory::build_protocol`] as the reactor does on accept.
+pub struct ServerFactory {
     shared: Rc<RefCell<Shared>>,
+}
+
+impl ServerFactory {
+    /// A factory whose connections all share `service` (replies in its
+    /// language), accepting at most `max_clients` at once.
+    pub fn new(service: QueueService, max_clients: u32) -> ServerFactory {
+        let lang = service.lang();
+        ServerFactory {
+            shared: Rc::new(RefCell::new(Shared {
+                service,
+                lang,
+                clients: Slab::new(),
+                max_clients,
+            })),
+        }
+    }
 }
 
 impl Factory for ServerFactory {
@@ -220,19 +241,13 @@ pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAd
         options.queue.ring_timeout.0,
         reactor.clone(),
     );
-    let shared = Rc::new(RefCell::new(Shared {
-        service,
-        lang: options.queue.lang,
-        clients: Slab::new(),
-        max_clients: options.max_clients,
-    }));
     let addr = resolve(&options.listen)?.ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::NotFound,
             format!("no address for {}", options.listen),
         )
     })?;
-    let listener = reactor.listen_tcp(addr, ServerFactory { shared })?;
+    let listener = reactor.listen_tcp(addr, ServerFactory::new(service, options.max_clients))?;
     Ok(listener.local_addr())
 }
 

@@ -16,8 +16,8 @@ use crate::error::RunError;
 use crate::messages::{Lang, Localized};
 use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
-    AfterEof, ConnectionLost, LineHandler, LineReceiver, Overflow, Reactor, Transport, standard_io,
-    stdin_is_terminal,
+    AfterEof, ConnectionLost, LineHandler, LineReceiver, Overflow, Protocol, Reactor, Transport,
+    standard_io, stdin_is_terminal,
 };
 use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
 
@@ -69,6 +69,13 @@ impl Console {
         if let Some(transport) = &self.transport {
             transport.write_err(self.text.as_bytes());
         }
+    }
+
+    /// The console as the protocol standard I/O runs: its input framed in
+    /// lines of at most [`MAX_LINE`] bytes. Tests run it over
+    /// [`Transport::memory()`] as the reactor runs it over stdin and stdout.
+    pub fn into_protocol(self) -> Box<dyn Protocol> {
+        Box::new(LineReceiver::new(self).with_max_length(MAX_LINE))
     }
 
     /// Runs one line, writing its messages (stdout) or error (stderr).
@@ -157,10 +164,7 @@ pub fn run(options: &QueueOptions) -> Result<(), RunError> {
     );
     let console = Console::new(service, reactor.clone(), stdin_is_terminal());
     let failure = console.failure.clone();
-    standard_io(
-        &reactor,
-        LineReceiver::new(console).with_max_length(MAX_LINE),
-    )?;
+    standard_io(&reactor, console.into_protocol())?;
     reactor.run()?;
     match failure.borrow_mut().take() {
         Some(error) => Err(error),

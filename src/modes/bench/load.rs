@@ -1,151 +1,27 @@
-//! Bench mode: a load generator speaking the wire protocol (SPEC §6).
-//!
-//! It runs on the same reactor as everything else: `--clients` connections,
-//! each keeping `--pipeline` commands in flight. Every reply is checked
-//! against what the protocol says it must be (a benchmark that counted wrong
-//! answers as throughput would be worthless): the call is received, rings
-//! an operator or waits, is answered by that operator, finishes or is
-//! missed. Latency goes into a [`Histogram`], not a vector of samples.
+//! The load: `--clients` connections on the reactor, each keeping
+//! `--pipeline` commands in flight, every reply checked.
 //!
 //! Each in-flight command belongs to a *slot* that walks one call through
 //! its pattern (`call`, `answer` with the operator read from the reply,
-//! `hangup`; or `call`, `hangup`), then starts the next call. Run the server
-//! with `--ring-timeout 0` and at least `clients × pipeline` operators for
-//! calls to ring at once; calls that queue anyway are hung up and counted.
-//!
-//! `--baseline` measures the floor instead: a plain blocking TCP ping-pong
-//! over loopback against a child echo process, timed the same way.
+//! `hangup`; or `call`, `hangup`), then starts the next call. A reply is
+//! checked against templates of the messages split once at start, so the
+//! check costs a few comparisons and no formatting.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Command, ExitCode, Stdio};
+use std::io;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use super::report::Report;
 use crate::cli::{BenchOptions, Pattern};
 use crate::command::Verb;
 use crate::engine::Event;
-use crate::histogram::Histogram;
 use crate::messages::Lang;
 use crate::reactor::{ClientFactory, ConnectionLost, Protocol, Reactor, Transport};
-use crate::sys::resolve;
 use crate::wire::{Frame, Framer, decode_reply, encode_request};
-
-/// What a run measured.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// Commands answered (replies received for commands sent).
-    pub commands: u64,
-    /// Wall time from the first connection to the last reply.
-    pub elapsed: Duration,
-    /// Replies flagged `"error": true`.
-    pub errors: u64,
-    /// Replies that were not what the protocol says (wrong text, wrong order).
-    pub unexpected: u64,
-    /// Calls that waited in the queue instead of ringing.
-    pub queued: u64,
-    /// Unsolicited event messages received.
-    pub events: u64,
-    /// Connections that failed or broke.
-    pub connection_failures: u64,
-    /// Round-trip latency of each command, in nanoseconds.
-    pub latency: Histogram,
-}
-
-impl Report {
-    fn new() -> Report {
-        Report {
-            commands: 0,
-            elapsed: Duration::ZERO,
-            errors: 0,
-            unexpected: 0,
-            queued: 0,
-            events: 0,
-            connection_failures: 0,
-            latency: Histogram::new(),
-        }
-    }
-
-    /// Commands per second.
-    pub fn rate(&self) -> f64 {
-        let seconds = self.elapsed.as_secs_f64();
-        if seconds > 0.0 {
-            self.commands as f64 / seconds
-        } else {
-            0.0
-        }
-    }
-
-    /// Whether every reply was right and every connection held.
-    pub fn clean(&self) -> bool {
-        self.errors == 0 && self.unexpected == 0 && self.connection_failures == 0
-    }
-
-    fn latency_json(&self) -> String {
-        let us = |ns: u64| ns as f64 / 1000.0;
-        let h = &self.latency;
-        format!(
-            "{{\"min\": {:.1}, \"p50\": {:.1}, \"p90\": {:.1}, \"p99\": {:.1}, \"p99_9\": {:.1}, \"max\": {:.1}, \"mean\": {:.1}}}",
-            us(h.min()),
-            us(h.percentile(50.0)),
-            us(h.percentile(90.0)),
-            us(h.percentile(99.0)),
-            us(h.percentile(99.9)),
-            us(h.max()),
-            h.mean() / 1000.0
-        )
-    }
-
-    /// The report as one JSON object (latencies in microseconds).
-    pub fn to_json(&self) -> String {
-        format!(
-            "{{\"commands\": {}, \"seconds\": {:.3}, \"rate\": {:.0}, \"errors\": {}, \"unexpected\": {}, \"queued\": {}, \"events\": {}, \"connection_failures\": {}, \"latency_us\": {}}}",
-            self.commands,
-            self.elapsed.as_secs_f64(),
-            self.rate(),
-            self.errors,
-            self.unexpected,
-            self.queued,
-            self.events,
-            self.connection_failures,
-            self.latency_json()
-        )
-    }
-
-    /// The report for people, one figure per line.
-    pub fn to_text(&self, heading: &str) -> String {
-        let us = |ns: u64| format!("{:.1} µs", ns as f64 / 1000.0);
-        let h = &self.latency;
-        let mut text = String::new();
-        let _ = writeln!(text, "{heading}");
-        let _ = writeln!(
-            text,
-            "commands     {} in {:.2} s: {:.0}/s",
-            self.commands,
-            self.elapsed.as_secs_f64(),
-            self.rate()
-        );
-        let _ = writeln!(
-            text,
-            "latency      min {}  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            us(h.min()),
-            us(h.percentile(50.0)),
-            us(h.percentile(90.0)),
-            us(h.percentile(99.0)),
-            us(h.percentile(99.9)),
-            us(h.max())
-        );
-        let _ = writeln!(
-            text,
-            "errors       {}  unexpected {}  queued {}  events {}  connection failures {}",
-            self.errors, self.unexpected, self.queued, self.events, self.connection_failures
-        );
-        text
-    }
-}
 
 /// A message with one call id: the text before and after it.
 struct CallTemplate {
@@ -243,7 +119,7 @@ impl Templates {
 
 /// Where a slot's call is in its pattern.
 #[derive(Debug, Clone)]
-enum Step {
+enum CallStep {
     /// `call` sent.
     Call,
     /// `answer` sent to this operator.
@@ -256,7 +132,7 @@ enum Step {
 #[derive(Debug, Clone)]
 struct Slot {
     call: String,
-    step: Step,
+    step: CallStep,
 }
 
 /// Shared by every connection of a run.
@@ -343,9 +219,9 @@ impl BenchConnection {
         let state = &self.slots[slot];
         self.request.clear();
         match &state.step {
-            Step::Call => encode_request(&mut self.request, Verb::Call, &state.call),
-            Step::Answer(operator) => encode_request(&mut self.request, Verb::Answer, operator),
-            Step::Hangup(_) => encode_request(&mut self.request, Verb::Hangup, &state.call),
+            CallStep::Call => encode_request(&mut self.request, Verb::Call, &state.call),
+            CallStep::Answer(operator) => encode_request(&mut self.request, Verb::Answer, operator),
+            CallStep::Hangup(_) => encode_request(&mut self.request, Verb::Hangup, &state.call),
         }
         transport.write(&self.request);
         self.in_flight.push_back((slot, Instant::now()));
@@ -358,14 +234,14 @@ impl BenchConnection {
             return;
         }
         self.new_call(slot);
-        self.slots[slot].step = Step::Call;
+        self.slots[slot].step = CallStep::Call;
         self.send(slot);
     }
 
     /// Checks a reply against the slot's step; returns the next step, or
     /// `None` when the call is over. Wrong replies count as unexpected.
-    fn check(&mut self, slot: usize, response: &str) -> Option<Step> {
-        let step = std::mem::replace(&mut self.slots[slot].step, Step::Call);
+    fn check(&mut self, slot: usize, response: &str) -> Option<CallStep> {
+        let step = std::mem::replace(&mut self.slots[slot].step, CallStep::Call);
         let call = self.slots[slot].call.as_str();
         let mut run = self.run.borrow_mut();
         let run = &mut *run;
@@ -373,39 +249,39 @@ impl BenchConnection {
         let mut lines = response.split('\n');
         let first = lines.next().unwrap_or("");
         match step {
-            Step::Call => {
+            CallStep::Call => {
                 let second = lines.next().unwrap_or("");
                 if !templates.received.matches(first, call) || lines.next().is_some() {
                     run.report.unexpected += 1;
-                    return Some(Step::Hangup(None));
+                    return Some(CallStep::Hangup(None));
                 }
                 if templates.queued.matches(second, call) {
                     run.report.queued += 1;
-                    return (run.pattern != Pattern::Call).then_some(Step::Hangup(None));
+                    return (run.pattern != Pattern::Call).then_some(CallStep::Hangup(None));
                 }
                 match templates.ringing.operator(second, call) {
                     Some(operator) => match run.pattern {
-                        Pattern::CallAnswerHangup => Some(Step::Answer(operator.to_string())),
-                        Pattern::CallHangup => Some(Step::Hangup(None)),
+                        Pattern::CallAnswerHangup => Some(CallStep::Answer(operator.to_string())),
+                        Pattern::CallHangup => Some(CallStep::Hangup(None)),
                         Pattern::Call => None,
                     },
                     None => {
                         run.report.unexpected += 1;
-                        Some(Step::Hangup(None))
+                        Some(CallStep::Hangup(None))
                     }
                 }
             }
-            Step::Answer(operator) => {
+            CallStep::Answer(operator) => {
                 if templates.answered.operator(first, call) == Some(operator.as_str())
                     && lines.next().is_none()
                 {
-                    Some(Step::Hangup(Some(operator)))
+                    Some(CallStep::Hangup(Some(operator)))
                 } else {
                     run.report.unexpected += 1;
-                    Some(Step::Hangup(None))
+                    Some(CallStep::Hangup(None))
                 }
             }
-            Step::Hangup(answered_by) => {
+            CallStep::Hangup(answered_by) => {
                 // Further lines are other calls the freed operator now rings.
                 let expected = match &answered_by {
                     Some(operator) => {
@@ -519,7 +395,7 @@ impl ClientFactory for BenchConnector {
             slots: vec![
                 Slot {
                     call: String::new(),
-                    step: Step::Call
+                    step: CallStep::Call
                 };
                 self.pipeline
             ],
@@ -710,105 +586,4 @@ impl ClientFactory for IdleConnector {
         self.run.borrow_mut().report.connection_failures += 1;
         self.start.idle_settled();
     }
-}
-
-/// The floor: a blocking ping-pong of 32-byte messages over loopback
-/// against a child `callcenter loopback-echo` process, for `duration`.
-pub fn baseline(duration: Duration) -> io::Result<Report> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("loopback-echo")
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()?;
-    let result = (|| {
-        let mut line = String::new();
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| io::Error::other("no child stdout"))?;
-        BufReader::new(stdout).read_line(&mut line)?;
-        let addr = line
-            .trim()
-            .strip_prefix("Listening on ")
-            .ok_or_else(|| io::Error::other("the echo process did not start"))?;
-        let mut stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        let mut report = Report::new();
-        let message = [b'x'; 32];
-        let mut echo = [0u8; 32];
-        let started = Instant::now();
-        while started.elapsed() < duration {
-            let sent = Instant::now();
-            stream.write_all(&message)?;
-            stream.read_exact(&mut echo)?;
-            report.latency.record(sent.elapsed().as_nanos() as u64);
-            report.commands += 1;
-        }
-        report.elapsed = started.elapsed();
-        Ok(report)
-    })();
-    let _ = child.kill();
-    let _ = child.wait();
-    result
-}
-
-/// The child side of the baseline: echo one connection, blocking, then exit.
-pub fn loopback_echo() -> io::Result<()> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    crate::sys::write_stdout(&format!("Listening on {}\n", listener.local_addr()?))?;
-    let (mut stream, _) = listener.accept()?;
-    stream.set_nodelay(true)?;
-    let mut buffer = [0u8; 4096];
-    loop {
-        let read = stream.read(&mut buffer)?;
-        if read == 0 {
-            return Ok(());
-        }
-        stream.write_all(&buffer[..read])?;
-    }
-}
-
-/// Runs `callcenter bench`: prints the report (text or JSON) on stdout;
-/// exit status 1 if any reply was wrong or a connection failed.
-pub fn run(options: &BenchOptions) -> io::Result<ExitCode> {
-    let report = if options.baseline {
-        let seconds = options.duration.unwrap_or(5.0);
-        baseline(Duration::from_secs_f64(seconds))?
-    } else {
-        // Idle connections need descriptors: as many as the system allows.
-        crate::sys::raise_open_file_limit();
-        let reactor = Reactor::new()?;
-        reactor.install_signal_handlers()?;
-        let addr = resolve(&options.connect)?.ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no address for {}", options.connect),
-            )
-        })?;
-        load(&reactor, addr, options, true)?
-    };
-    let heading = if options.baseline {
-        "loopback ping-pong (blocking, 32-byte messages)".to_string()
-    } else {
-        format!(
-            "{} clients, pipeline {}, pattern {}, {} idle connections, server {}",
-            options.clients,
-            options.pipeline,
-            options.pattern.name(),
-            options.idle,
-            options.connect
-        )
-    };
-    let mut stdout = io::stdout().lock();
-    if options.json {
-        writeln!(stdout, "{}", report.to_json())?;
-    } else {
-        write!(stdout, "{}", report.to_text(&heading))?;
-    }
-    stdout.flush()?;
-    Ok(if report.clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
