@@ -3,9 +3,11 @@
 //! Each mode imports only from the layers below it (never from another
 //! mode): [`standalone`] and [`server`] run a
 //! [`QueueService`](crate::queue_service::QueueService); [`client`] and
-//! [`bench`] talk to a server over [`wire`](crate::wire).
+//! [`bench`] talk to a server over [`wire`](crate::wire); [`monitor`] watches
+//! one's events.
 
 pub mod bench;
 pub mod client;
+pub mod monitor;
 pub mod server;
 pub mod standalone;

@@ -24,7 +24,9 @@ use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
 use crate::sys::resolve;
-use crate::wire::{Frame, Framer, ReplyKind, WireError, decode_request, encode_reply};
+use crate::wire::{
+    Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, is_subscribe_request,
+};
 
 /// Above this much unsent output, stop reading a client's commands.
 pub const HIGH_WATER: usize = 256 * 1024;
@@ -83,21 +85,39 @@ impl RequestHandler {
         if self.transport.as_ref().is_none_or(Transport::disconnecting) {
             return false;
         }
+        let service = self.shared.borrow().service.clone();
         match frame {
+            Frame::Message(message) if is_subscribe_request(message) => {
+                // The monitor (SPEC §10.2): every event from now on.
+                if let Some(events) = &self.events {
+                    events.follow_all();
+                }
+                service.count_command(true);
+                self.text.clear();
+                service.lang().write_monitoring(&mut self.text);
+                self.send(ReplyKind::Ok);
+            }
             Frame::Message(message) => match decode_request(message) {
                 Ok((verb, id)) => {
                     self.text.clear();
-                    let service = self.shared.borrow().service.clone();
-                    let result = service.execute(verb, &id, &mut self.text);
+                    let result =
+                        service.execute_from(self.events.as_ref(), verb, &id, &mut self.text);
                     match result {
                         Ok(()) => self.send(ReplyKind::Ok),
                         Err(error) => self.send_error(&error, ReplyKind::Error),
                     }
                 }
-                Err(error) => self.send_error(&error, ReplyKind::Error),
+                Err(error) => {
+                    service.count_command(false);
+                    self.send_error(&error, ReplyKind::Error)
+                }
             },
-            Frame::Malformed => self.send_error(&WireError::InvalidRequest, ReplyKind::Error),
+            Frame::Malformed => {
+                service.count_command(false);
+                self.send_error(&WireError::InvalidRequest, ReplyKind::Error)
+            }
             Frame::TooLong => {
+                service.count_command(false);
                 self.send_error(&WireError::MessageTooLong, ReplyKind::Closing);
                 if let Some(transport) = &self.transport {
                     transport.lose_connection();
