@@ -171,6 +171,27 @@ impl QueueService {
         state.schedule_flush(&self.state);
     }
 
+    /// `--queue-log FILE --queue-name NAME`: opens (creates) `path` for
+    /// appending and writes the queue log there from now on. Failing to open
+    /// it is an error at startup, naming the file.
+    pub fn open_queue_log(&self, path: &std::path::Path, queue_name: &str) -> std::io::Result<()> {
+        let writer = crate::queue_log::QueueLogWriter::open(path).map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot open the queue log {}: {error}", path.display()),
+            )
+        })?;
+        self.set_queue_log(QueueLog::start(writer, queue_name.to_string()));
+        Ok(())
+    }
+
+    /// Writes the queue log's pending lines now (at shutdown).
+    pub fn flush_queue_log(&self) {
+        if let Some(log) = self.state.borrow_mut().observer.log_mut() {
+            log.writer.flush();
+        }
+    }
+
     /// SIGHUP: flushes the queue log and opens its file again by name.
     pub fn reopen_queue_log(&self) {
         if let Some(log) = self.state.borrow_mut().observer.log_mut() {
