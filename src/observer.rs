@@ -271,7 +271,9 @@ impl Observer {
         let longest = queued
             .first()
             .and_then(|head| self.calls.get(head))
-            .map_or(0.0, |record| now.saturating_sub(record.received).as_secs_f64());
+            .map_or(0.0, |record| {
+                now.saturating_sub(record.received).as_secs_f64()
+            });
         let mut operators = OperatorCounts::default();
         for index in 0..engine.operator_count() {
             match engine.operator_status(index) {
@@ -296,10 +298,7 @@ impl Observer {
             clients_connected,
             commands_ok: self.commands_ok,
             commands_error: self.commands_error,
-            queue_log_write_errors: self
-                .log
-                .as_ref()
-                .map_or(0, |log| log.writer.write_errors()),
+            queue_log_write_errors: self.log.as_ref().map_or(0, |log| log.writer.write_errors()),
         })
     }
 }

@@ -394,10 +394,11 @@ fn sample_history(this: &Weak<RefCell<State>>) {
     let next = this.clone();
     // The reactor's `LoopingCall` is on its way; until then the sampler
     // schedules itself again.
-    state.reactor.call_later(
-        Duration::from_secs(SAMPLE_INTERVAL_SECS),
-        move || sample_history(&next),
-    );
+    state
+        .reactor
+        .call_later(Duration::from_secs(SAMPLE_INTERVAL_SECS), move || {
+            sample_history(&next)
+        });
 }
 
 impl Drop for State {

@@ -81,7 +81,11 @@ fn a_monitor_gets_every_other_clients_messages_and_the_timer_events() {
     rig.run(Some(&plain), Verb::Call, "2");
     rig.advance(10.0);
     let timed = "Call 2 ignored by operator B\nCall 2 ringing for operator B\n";
-    assert_eq!(*plain_seen.borrow(), timed, "a timer event goes to everyone");
+    assert_eq!(
+        *plain_seen.borrow(),
+        timed,
+        "a timer event goes to everyone"
+    );
     assert_eq!(
         *monitor_seen.borrow(),
         format!("{out}Call 2 received\nCall 2 ringing for operator B\n{timed}")
@@ -173,8 +177,14 @@ fn longest_wait_and_operators_are_read_at_request_time() {
     let text = rig.service.metrics(0);
     assert_eq!(sample(&text, "callcenter_queue_waiting"), 1.0);
     assert_eq!(sample(&text, "callcenter_queue_longest_wait_seconds"), 2.5);
-    assert_eq!(sample(&text, "callcenter_operators{state=\"on-call\"}"), 1.0);
-    assert_eq!(sample(&text, "callcenter_operators{state=\"ringing\"}"), 1.0);
+    assert_eq!(
+        sample(&text, "callcenter_operators{state=\"on-call\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "callcenter_operators{state=\"ringing\"}"),
+        1.0
+    );
     assert_eq!(sample(&text, "callcenter_operators{state=\"idle\"}"), 0.0);
 }
 

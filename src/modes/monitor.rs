@@ -247,12 +247,18 @@ mod tests {
     #[test]
     fn events_are_stamped_line_by_line_and_replies_skipped() {
         let mut out = String::new();
-        let event = br#"{"response": "Call 1 received\nCall 1 ringing for operator A", "event": true}"#;
+        let event =
+            br#"{"response": "Call 1 received\nCall 1 ringing for operator A", "event": true}"#;
         format_message(event, false, "T ", &mut out).unwrap();
         assert_eq!(out, "T Call 1 received\nT Call 1 ringing for operator A\n");
         out.clear();
-        format_message(br#"{"response": "Monitoring all events"}"#, false, "T ", &mut out)
-            .unwrap();
+        format_message(
+            br#"{"response": "Monitoring all events"}"#,
+            false,
+            "T ",
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(out, "");
         format_message(event, true, "T ", &mut out).unwrap();
         assert_eq!(out, format!("{}\n", String::from_utf8_lossy(event)));

@@ -252,9 +252,8 @@ pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAd
 
 /// The address `text` (an option's value) names.
 fn address(text: &str) -> io::Result<SocketAddr> {
-    resolve(text)?.ok_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, format!("no address for {text}"))
-    })
+    resolve(text)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no address for {text}")))
 }
 
 /// A server on `reactor` as `options` say: the queue (with its queue log),

@@ -279,7 +279,10 @@ pub struct SiteFactory {
 impl Factory for SiteFactory {
     fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>> {
         if self.site.connections.count() >= self.site.max_clients {
-            info!("refusing http {addr}: {} clients already", self.site.max_clients);
+            info!(
+                "refusing http {addr}: {} clients already",
+                self.site.max_clients
+            );
             return Some(Box::new(Refusal));
         }
         Some(Box::new(HttpChannel::new(self.site.clone())))
