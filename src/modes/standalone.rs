@@ -97,7 +97,10 @@ impl Console {
                 transport.write(self.text.as_bytes());
             }
             Ok(Some(Command::Exit)) => transport.lose_connection(),
-            Err(error) => self.report(&error),
+            Err(error) => {
+                self.service.count_command(false);
+                self.report(&error)
+            }
         }
     }
 }
