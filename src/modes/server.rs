@@ -39,7 +39,7 @@ struct Shared {
     service: QueueService,
     lang: Lang,
     /// Open connections, TCP and HTTP, counted against `max_clients`.
-    connections: Connections,
+    clients: Connections,
     max_clients: u32,
 }
 
@@ -53,7 +53,7 @@ struct ClientSession {
 struct RequestHandler {
     shared: Rc<RefCell<Shared>>,
     transport: Option<Transport>,
-    /// Counted in `Shared::connections` (until lost).
+    /// Counted in `Shared::clients` (until lost).
     counted: bool,
     /// Ring-timeout events for this client, while it is connected.
     events: Option<Subscription>,
@@ -138,7 +138,7 @@ impl Protocol for ClientSession {
         let handler = &mut self.handler;
         let service = {
             let shared = handler.shared.borrow();
-            shared.connections.opened();
+            shared.clients.opened();
             handler.counted = true;
             shared.service.clone()
         };
@@ -173,7 +173,7 @@ impl Protocol for ClientSession {
     fn connection_lost(&mut self, reason: ConnectionLost) {
         self.handler.events = None;
         if std::mem::take(&mut self.handler.counted) {
-            self.handler.shared.borrow().connections.closed();
+            self.handler.shared.borrow().clients.closed();
         }
         debug!(
             "client {:?} gone: {reason}",
@@ -207,11 +207,8 @@ struct ServerFactory {
 impl Factory for ServerFactory {
     fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>> {
         let shared = self.shared.borrow();
-        if shared.connections.count() >= shared.max_clients as usize {
-            info!(
-                "refusing {addr}: {} clients already",
-                shared.connections.count()
-            );
+        if shared.clients.len() >= shared.max_clients as usize {
+            info!("refusing {addr}: {} clients already", shared.clients.len());
             let mut text = String::new();
             shared
                 .lang
@@ -273,7 +270,7 @@ pub fn start(reactor: &Reactor, options: &ServerOptions) -> io::Result<Bound> {
     let shared = Rc::new(RefCell::new(Shared {
         service: service.clone(),
         lang: options.queue.lang,
-        connections: connections.clone(),
+        clients: connections.clone(),
         max_clients: options.max_clients,
     }));
     let listener = reactor.listen_tcp(address(&options.listen)?, ServerFactory { shared })?;

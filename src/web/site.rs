@@ -52,8 +52,13 @@ impl Connections {
     }
 
     /// The number open now.
-    pub fn count(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.0.get()
+    }
+
+    /// Whether none is open.
+    pub fn is_empty(&self) -> bool {
+        self.0.get() == 0
     }
 
     /// One more is open.
@@ -156,7 +161,7 @@ impl HttpChannel {
             Route::Wallboard => (CONTENT_TYPE_HTML, wallboard_page(self.site.lang)),
             Route::Metrics => (
                 CONTENT_TYPE_METRICS,
-                service.metrics(self.site.connections.count() as u64),
+                service.metrics(self.site.connections.len() as u64),
             ),
             Route::History => (CONTENT_TYPE_JSON, service.history_json()),
             Route::Events => {
@@ -278,7 +283,7 @@ pub struct SiteFactory {
 
 impl Factory for SiteFactory {
     fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>> {
-        if self.site.connections.count() >= self.site.max_clients {
+        if self.site.connections.len() >= self.site.max_clients {
             info!(
                 "refusing http {addr}: {} clients already",
                 self.site.max_clients
@@ -307,10 +312,10 @@ mod tests {
         let shared = connections.clone();
         connections.opened();
         shared.opened();
-        assert_eq!(connections.count(), 2);
+        assert_eq!(connections.len(), 2);
         shared.closed();
         shared.closed();
         shared.closed();
-        assert_eq!(connections.count(), 0);
+        assert_eq!(connections.len(), 0);
     }
 }
