@@ -42,7 +42,7 @@ pub enum Mode {
     Client(ClientOptions),
     /// A load generator: measures a server's throughput and latency.
     Bench(BenchOptions),
-    /// Prints every event of a server live, with the local time.
+    /// The event monitor: prints every event of a server live, with the local time.
     Monitor(MonitorOptions),
     /// The echo peer of `bench --baseline` (internal).
     #[command(hide = true)]
@@ -67,8 +67,8 @@ pub struct QueueOptions {
     /// Language of every message.
     #[arg(long, value_name = "pt|en", default_value = "pt")]
     pub lang: Lang,
-    /// Serve the wallboard, /status, /stats, /metrics, /history and /events
-    /// over HTTP on this address (off by default).
+    /// Serve the wallboard, metrics and live events over HTTP on this
+    /// address (off by default).
     #[arg(long, value_name = "ADDR", value_parser = parse_address)]
     pub http: Option<String>,
     /// Append every queue event to FILE in Asterisk's queue_log format;

@@ -100,5 +100,8 @@ pub fn local_utc_offset(epoch_secs: i64) -> Option<i64> {
         tzset();
         localtime_r(&epoch_secs, &mut tm)
     };
-    (!filled.is_null()).then_some(i64::from(tm.tm_gmtoff))
+    // `c_long` is `i64` here, `i32` on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let offset = i64::from(tm.tm_gmtoff);
+    (!filled.is_null()).then_some(offset)
 }

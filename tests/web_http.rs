@@ -295,8 +295,8 @@ fn events_stream_every_line_as_a_message() {
     reader.read_line(&mut retry).unwrap();
     assert_eq!(retry, "retry: 1000\n");
     let mut client = server.connect();
-    // The stream may open after the first command: its events come anyway
-    // once subscribed, so wait for a command's event through a probe.
+    // The retry hint is written when the stream subscribes: every command
+    // from now on shows.
     client.expect(
         &request("call", "1"),
         &ok("Call 1 received\nCall 1 ringing for operator A"),

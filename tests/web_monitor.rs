@@ -38,14 +38,14 @@ fn probe(client: &mut support::Conn, id: &str) {
 /// something, then one last probe, read up to its end by all.
 fn synchronise(server: &Server, watchers: &mut [&mut Proc]) {
     let mut client = server.connect();
+    let end = deadline();
     for watcher in watchers.iter_mut() {
-        for attempt in 0.. {
+        // Each probe's round trip gives the monitor time to print.
+        let mut attempt = 0;
+        while watcher.stdout.so_far().is_empty() {
+            assert!(Instant::now() < end, "the monitor never subscribed");
             probe(&mut client, &format!("probe{attempt}"));
-            let soon = Instant::now() + Duration::from_millis(200);
-            if watcher.stdout.line(soon.min(deadline())).is_some() {
-                break;
-            }
-            assert!(attempt < 50, "the monitor never subscribed");
+            attempt += 1;
         }
     }
     probe(&mut client, "sync");
@@ -245,4 +245,52 @@ fn sighup_does_not_end_a_server_without_a_log() {
         .connect()
         .expect(&request("hangup", "x"), &error("Call x not found"));
     server.assert_alive();
+}
+
+#[test]
+fn standalone_writes_the_queue_log_and_keeps_its_transcript() {
+    let dir = temp_dir("standalone-log");
+    let log = dir.join("queue_log");
+    let outcome = support::run(
+        &["--lang", "en", "--queue-log", log.to_str().unwrap()],
+        b"call 1\nanswer A\ncall 2\nhangup 2\nhangup 1\nbogus\n",
+        false,
+    );
+    assert_eq!(outcome.code, Some(0));
+    assert_eq!(
+        outcome.stdout,
+        support::lines(&[
+            "Call 1 received",
+            "Call 1 ringing for operator A",
+            "Call 1 answered by operator A",
+            "Call 2 received",
+            "Call 2 ringing for operator B",
+            "Call 2 missed",
+            "Call 1 finished and operator A available",
+        ])
+    );
+    assert_eq!(outcome.stderr, "Unknown command: bogus\n");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|line| line.split('|').skip(2).collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["NONE", "NONE", "QUEUESTART", ""],
+            vec!["callcenter", "NONE", "ENTERQUEUE", "", "1"],
+            vec!["callcenter", "A", "CONNECT", "0", &bridged(&text), "0"],
+            vec!["callcenter", "NONE", "ENTERQUEUE", "", "2"],
+            vec!["callcenter", "NONE", "ABANDON", "1", "1", "0"],
+            vec!["callcenter", "A", "COMPLETECALLER", "0", "0", "1"],
+        ]
+    );
+}
+
+/// The bridged uniqueid of the log's `CONNECT`: the call's own plus one.
+fn bridged(text: &str) -> String {
+    let call = text.lines().nth(1).unwrap().split('|').nth(1).unwrap();
+    let (start, n) = call.split_once('.').unwrap();
+    format!("{start}.{}", n.parse::<u64>().unwrap() + 1)
 }

@@ -3,8 +3,8 @@
 //! Each mode imports only from the layers below it (never from another
 //! mode): [`standalone`] and [`server`] run a
 //! [`QueueService`](crate::queue_service::QueueService); [`client`] and
-//! [`bench`] talk to a server over [`wire`](crate::wire); [`monitor`] watches
-//! one's events.
+//! [`bench`](mod@bench) talk to a server over [`wire`](crate::wire).
+//! [`monitor`] watches a server's events.
 
 pub mod bench;
 pub mod client;
