@@ -42,6 +42,8 @@ pub enum Mode {
     Client(ClientOptions),
     /// A load generator: measures a server's throughput and latency.
     Bench(BenchOptions),
+    /// The event monitor: prints every event of a server live, with the local time.
+    Monitor(MonitorOptions),
     /// The echo peer of `bench --baseline` (internal).
     #[command(hide = true)]
     LoopbackEcho,
@@ -65,6 +67,27 @@ pub struct QueueOptions {
     /// Language of every message.
     #[arg(long, value_name = "pt|en", default_value = "pt")]
     pub lang: Lang,
+    /// Serve the wallboard, metrics and live events over HTTP on this
+    /// address (off by default).
+    #[arg(long, value_name = "ADDR", value_parser = parse_address)]
+    pub http: Option<String>,
+    /// Append every queue event to FILE in Asterisk's queue_log format;
+    /// SIGHUP reopens it.
+    #[arg(long, value_name = "FILE")]
+    pub queue_log: Option<std::path::PathBuf>,
+    /// The queue's name in the queue log.
+    #[arg(long, value_name = "NAME", default_value = "callcenter", value_parser = parse_queue_name)]
+    pub queue_name: String,
+}
+
+/// Checks `--queue-name`: a non-empty name that cannot break a queue-log
+/// line apart.
+pub fn parse_queue_name(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.contains(|c: char| c == '|' || c.is_control()) {
+        Err("expected a name without '|' or control characters".to_string())
+    } else {
+        Ok(text.to_string())
+    }
 }
 
 /// Options of `callcenter server`.
@@ -89,6 +112,20 @@ pub struct ClientOptions {
     pub connect: String,
     /// Language of the client's own errors and help (the server's replies
     /// come in the server's language).
+    #[arg(long, value_name = "pt|en", default_value = "pt")]
+    pub lang: Lang,
+}
+
+/// Options of `callcenter monitor`.
+#[derive(Debug, Clone, Args)]
+pub struct MonitorOptions {
+    /// Server to watch (host:port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5678", value_parser = parse_address)]
+    pub connect: String,
+    /// Print the raw JSON lines instead (for jq).
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the monitor's own errors.
     #[arg(long, value_name = "pt|en", default_value = "pt")]
     pub lang: Lang,
 }

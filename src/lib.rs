@@ -66,6 +66,7 @@ pub mod error;
 pub mod histogram;
 pub mod messages;
 pub mod modes;
+pub mod observer;
 pub mod queue_log;
 pub mod queue_service;
 pub mod reactor;

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Some(Mode::Server(options)) => options.queue.lang,
         Some(Mode::Client(options)) => options.lang,
         Some(Mode::Bench(options)) => options.lang,
+        Some(Mode::Monitor(options)) => options.lang,
         Some(Mode::LoopbackEcho) => Lang::default(),
     };
     let result = match cli.mode {
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Some(Mode::Server(options)) => modes::server::run(&options).map(|()| ExitCode::SUCCESS),
         Some(Mode::Client(options)) => modes::client::run(&options),
         Some(Mode::Bench(options)) => modes::bench::run(&options).map_err(Into::into),
+        Some(Mode::Monitor(options)) => modes::monitor::run(&options),
         Some(Mode::LoopbackEcho) => modes::bench::loopback_echo()
             .map(|()| ExitCode::SUCCESS)
             .map_err(Into::into),

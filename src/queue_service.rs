@@ -5,9 +5,14 @@
 //! A [`QueueService`] is a cheap handle (clones share one queue). Messages no
 //! command caused (a ring timeout and what follows) go to every
 //! [`subscribe`](QueueService::subscribe)d sink: a connection subscribes
-//! when it is made and its [`Subscription`] ends with it.
+//! when it is made and its [`Subscription`] ends with it. A monitor (SPEC
+//! §10.2) asks for every event instead ([`Subscription::follow_all`]): it
+//! also gets the messages of every other subscriber's commands.
+//!
+//! Every event also goes to the service's [`Observer`] (the counters of
+//! `/metrics`, each call's times, the queue log).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -15,7 +20,9 @@ use std::time::Duration;
 use crate::command::Verb;
 use crate::engine::{Effect, Engine, EngineError, OfferId, OperatorIndex};
 use crate::messages::Lang;
+use crate::observer::{Observer, QueueLog};
 use crate::reactor::{DelayedCall, Reactor};
+use crate::web::history::{SAMPLE_INTERVAL_SECS, WaitingHistory};
 
 /// Receives the messages no command caused, as complete lines ending in `\n`.
 pub type EventSink = Box<dyn FnMut(&str)>;
@@ -42,6 +49,19 @@ pub struct Subscription {
     key: u64,
 }
 
+impl Subscription {
+    /// From now on, also receive the messages other subscribers' commands
+    /// cause (the monitor's `subscribe`).
+    pub fn follow_all(&self) {
+        if let Some(state) = self.state.upgrade()
+            && let Ok(state) = state.try_borrow()
+            && let Some(subscriber) = state.subscribers.get(&self.key)
+        {
+            subscriber.all.set(true);
+        }
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(state) = self.state.upgrade()
@@ -63,8 +83,21 @@ struct State {
     effects: Vec<Effect>,
     reactor: Reactor,
     /// Where timer-caused messages go, in subscription order.
-    subscribers: BTreeMap<u64, Rc<RefCell<EventSink>>>,
+    subscribers: BTreeMap<u64, Subscriber>,
     next_key: u64,
+    /// Counters, call times, queue log.
+    observer: Observer,
+    /// A queue-log flush is scheduled for the end of this loop turn.
+    flush_scheduled: bool,
+    /// Calls waiting, sampled every few seconds for the chart.
+    history: WaitingHistory,
+}
+
+/// A sink and what it asked for.
+struct Subscriber {
+    sink: Rc<RefCell<EventSink>>,
+    /// Every event (a monitor), not only the timer-caused ones.
+    all: Cell<bool>,
 }
 
 impl QueueService {
@@ -85,6 +118,9 @@ impl QueueService {
                 reactor,
                 subscribers: BTreeMap::new(),
                 next_key: 0,
+                observer: Observer::new(None),
+                flush_scheduled: false,
+                history: WaitingHistory::new(),
             })),
         }
     }
@@ -95,7 +131,11 @@ impl QueueService {
         let mut state = self.state.borrow_mut();
         let key = state.next_key;
         state.next_key += 1;
-        state.subscribers.insert(key, Rc::new(RefCell::new(sink)));
+        let subscriber = Subscriber {
+            sink: Rc::new(RefCell::new(sink)),
+            all: Cell::new(false),
+        };
+        state.subscribers.insert(key, subscriber);
         Subscription {
             state: Rc::downgrade(&self.state),
             key,
@@ -117,10 +157,116 @@ impl QueueService {
         self.state.borrow().ring_timers.len()
     }
 
+    /// Sends every event to `sink` (see [`Subscription::follow_all`]).
+    pub fn subscribe_all(&self, sink: EventSink) -> Subscription {
+        let subscription = self.subscribe(sink);
+        subscription.follow_all();
+        subscription
+    }
+
+    /// Writes the queue log from now on (`QUEUESTART` first).
+    pub fn set_queue_log(&self, log: QueueLog) {
+        let mut state = self.state.borrow_mut();
+        state.observer = Observer::new(Some(log));
+        state.schedule_flush(&self.state);
+    }
+
+    /// `--queue-log FILE --queue-name NAME`: opens (creates) `path` for
+    /// appending and writes the queue log there from now on. Failing to open
+    /// it is an error at startup, naming the file.
+    pub fn open_queue_log(&self, path: &std::path::Path, queue_name: &str) -> std::io::Result<()> {
+        let writer = crate::queue_log::QueueLogWriter::open(path).map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot open the queue log {}: {error}", path.display()),
+            )
+        })?;
+        self.set_queue_log(QueueLog::start(writer, queue_name.to_string()));
+        Ok(())
+    }
+
+    /// Writes the queue log's pending lines now (at shutdown).
+    pub fn flush_queue_log(&self) {
+        if let Some(log) = self.state.borrow_mut().observer.log_mut() {
+            log.writer.flush();
+        }
+    }
+
+    /// SIGHUP: flushes the queue log and opens its file again by name.
+    pub fn reopen_queue_log(&self) {
+        if let Some(log) = self.state.borrow_mut().observer.log_mut() {
+            log.writer.reopen();
+        }
+    }
+
+    /// Counts a command the service never saw (a line or request refused
+    /// before it, `subscribe`), for `callcenter_commands_total`.
+    pub fn count_command(&self, ok: bool) {
+        self.state.borrow_mut().observer.command(ok);
+    }
+
+    /// The `/metrics` text, with `clients_connected` open connections.
+    pub fn metrics(&self, clients_connected: u64) -> String {
+        let state = self.state.borrow();
+        let now = state.reactor.now();
+        state
+            .observer
+            .metrics(&state.engine, now, clients_connected)
+    }
+
+    /// The `/history` JSON: calls waiting, sampled every
+    /// [`SAMPLE_INTERVAL_SECS`] since [`start_history`](Self::start_history).
+    pub fn history_json(&self) -> String {
+        self.state.borrow().history.to_json()
+    }
+
+    /// Samples the queue length now and then every [`SAMPLE_INTERVAL_SECS`],
+    /// for as long as the service lives. A self-rescheduling `call_later`:
+    /// Twisted's `task.LoopingCall(f).start(interval)`.
+    pub fn start_history(&self) {
+        sample_history(&Rc::downgrade(&self.state));
+    }
+
     /// Runs one queue command and appends its messages to `out`, one line
     /// each, every line ending in `\n`. On error nothing changed and nothing
     /// was appended.
     pub fn execute(&self, verb: Verb, id: &str, out: &mut String) -> Result<(), ServiceError> {
+        self.execute_from(None, verb, id, out)
+    }
+
+    /// [`execute`](Self::execute) for the holder of `origin`: the messages
+    /// also go, as events, to every subscriber following all events but
+    /// `origin` (whose reply already carries them).
+    pub fn execute_from(
+        &self,
+        origin: Option<&Subscription>,
+        verb: Verb,
+        id: &str,
+        out: &mut String,
+    ) -> Result<(), ServiceError> {
+        let start = out.len();
+        let result = self.run_command(verb, id, out);
+        let Some(text) = out.get(start..).filter(|text| !text.is_empty()) else {
+            return result;
+        };
+        let origin = origin.map(|origin| origin.key);
+        let sinks: Vec<Rc<RefCell<EventSink>>> = self
+            .state
+            .borrow()
+            .subscribers
+            .iter()
+            .filter(|(key, subscriber)| subscriber.all.get() && Some(**key) != origin)
+            .map(|(_, subscriber)| subscriber.sink.clone())
+            .collect();
+        for sink in sinks {
+            if let Ok(mut sink) = sink.try_borrow_mut() {
+                (*sink)(text);
+            }
+        }
+        result
+    }
+
+    fn run_command(&self, verb: Verb, id: &str, out: &mut String) -> Result<(), ServiceError> {
         let command = match verb {
             Verb::Call => Engine::call,
             Verb::Answer => Engine::answer,
@@ -130,10 +276,15 @@ impl QueueService {
             Verb::Help | Verb::Exit => return Err(ServiceError::NotAQueueCommand(verb)),
         };
         let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        if verb == Verb::Hangup {
+            state.observer.before_hangup(&state.engine, id);
+        }
         let mut effects = std::mem::take(&mut state.effects);
         let result = command(&mut state.engine, id, &mut effects);
         state.apply(&self.state, &mut effects, out);
         state.effects = effects;
+        state.observer.command(result.is_ok());
         result.map_err(ServiceError::Engine)
     }
 }
@@ -144,6 +295,9 @@ impl State {
         for effect in effects.drain(..) {
             match effect {
                 Effect::Event(event) => {
+                    let now = self.reactor.now();
+                    self.observer.event(&event, now);
+                    self.schedule_flush(this);
                     self.lang.write_event(&event, out);
                     out.push('\n');
                 }
@@ -160,6 +314,26 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Writes the queue log's new lines once, at the end of this loop turn
+    /// (a zero-delay call runs after the current events are handled).
+    fn schedule_flush(&mut self, this: &Rc<RefCell<State>>) {
+        if self.flush_scheduled || self.observer.log_mut().is_none() {
+            return;
+        }
+        self.flush_scheduled = true;
+        let this = Rc::downgrade(this);
+        self.reactor.call_later(Duration::ZERO, move || {
+            if let Some(state) = this.upgrade()
+                && let Ok(mut state) = state.try_borrow_mut()
+            {
+                state.flush_scheduled = false;
+                if let Some(log) = state.observer.log_mut() {
+                    log.writer.flush();
+                }
+            }
+        });
     }
 
     fn start_ring_timer(
@@ -196,13 +370,37 @@ fn ring_timer_fired(this: &Rc<RefCell<State>>, operator: OperatorIndex, offer: O
         if out.is_empty() {
             return;
         }
-        state.subscribers.values().cloned().collect()
+        state
+            .subscribers
+            .values()
+            .map(|subscriber| subscriber.sink.clone())
+            .collect()
     };
     for sink in sinks {
         if let Ok(mut sink) = sink.try_borrow_mut() {
             (*sink)(&out);
         }
     }
+}
+
+/// Takes one history sample and schedules the next.
+fn sample_history(this: &Weak<RefCell<State>>) {
+    let Some(state) = this.upgrade() else {
+        return;
+    };
+    let Ok(mut state) = state.try_borrow_mut() else {
+        return;
+    };
+    let waiting = state.engine.queued_calls().len() as u64;
+    state.history.sample(waiting);
+    let next = this.clone();
+    // The reactor's `LoopingCall` is on its way; until then the sampler
+    // schedules itself again.
+    state
+        .reactor
+        .call_later(Duration::from_secs(SAMPLE_INTERVAL_SECS), move || {
+            sample_history(&next)
+        });
 }
 
 impl Drop for State {

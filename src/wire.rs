@@ -386,6 +386,14 @@ pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), WireError>
     Ok((verb, id))
 }
 
+/// Whether `message` is the monitor's request, `{"command": "subscribe"}`
+/// (SPEC §10.2); any `id` beside it is ignored. Checked before
+/// [`decode_request`], which knows only the queue commands.
+pub fn is_subscribe_request(message: &[u8]) -> bool {
+    message == br#"{"command": "subscribe"}"#
+        || parse_request(message).is_ok_and(|(command, _)| command == "subscribe")
+}
+
 /// The full JSON parse of a request: its `command` string and its `id`.
 fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), WireError> {
     // serde would also read a struct from an array (`["call", "1"]`): only

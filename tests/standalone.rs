@@ -72,12 +72,16 @@ Commands:
   server      The queue manager: a TCP server taking JSON commands
   client      The command interpreter: reads stdin, sends JSON to a server
   bench       A load generator: measures a server's throughput and latency
+  monitor     The event monitor: prints every event of a server live, with the local time
   help        Print this message or the help of the given subcommand(s)
 
 Options:
       --operators <LIST|N>   Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
       --ring-timeout <SECS>  Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
       --lang <pt|en>         Language of every message [default: pt]
+      --http <ADDR>          Serve the wallboard, metrics and live events over HTTP on this address (off by default)
+      --queue-log <FILE>     Append every queue event to FILE in Asterisk's queue_log format; SIGHUP reopens it
+      --queue-name <NAME>    The queue's name in the queue log [default: callcenter]
   -h, --help                 Print help
   -V, --version              Print version
 ";
@@ -92,6 +96,9 @@ Options:
       --operators <LIST|N>   Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
       --ring-timeout <SECS>  Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
       --lang <pt|en>         Language of every message [default: pt]
+      --http <ADDR>          Serve the wallboard, metrics and live events over HTTP on this address (off by default)
+      --queue-log <FILE>     Append every queue event to FILE in Asterisk's queue_log format; SIGHUP reopens it
+      --queue-name <NAME>    The queue's name in the queue log [default: callcenter]
   -h, --help                 Print help
   -V, --version              Print version
 ";

@@ -86,6 +86,18 @@ impl Lang {
     }
 }
 
+// Observability (SPEC §10.2): the reply to `subscribe`.
+impl Lang {
+    /// Appends the reply to `{"command": "subscribe"}` (`Monitoring all
+    /// events`), without a newline.
+    pub fn write_monitoring(self, out: &mut String) {
+        out.push_str(match self {
+            Lang::Pt => "Monitorando todos os eventos",
+            Lang::En => "Monitoring all events",
+        });
+    }
+}
+
 /// An error with a one-line message in each language.
 pub trait Localized {
     /// Appends the message in `lang` to `out`, without a newline.

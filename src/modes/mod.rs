@@ -4,8 +4,10 @@
 //! mode): [`standalone`] and [`server`] run a
 //! [`QueueService`](crate::queue_service::QueueService); [`client`] and
 //! [`bench`](mod@bench) talk to a server over [`wire`](crate::wire).
+//! [`monitor`] watches a server's events.
 
 pub mod bench;
 pub mod client;
+pub mod monitor;
 pub mod server;
 pub mod standalone;

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use log::{debug, info};
-use slab::Slab;
 
 use crate::cli::ServerOptions;
 use crate::engine::Engine;
@@ -24,7 +23,10 @@ use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
 use crate::sys::resolve;
-use crate::wire::{Frame, Framer, ReplyKind, WireError, decode_request, encode_reply};
+use crate::web::site::{Connections, Site, listen_http};
+use crate::wire::{
+    Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, is_subscribe_request,
+};
 
 /// Above this much unsent output, stop reading a client's commands.
 pub const HIGH_WATER: usize = 256 * 1024;
@@ -36,8 +38,8 @@ pub const OUTPUT_CAP: usize = 4 * 1024 * 1024;
 struct Shared {
     service: QueueService,
     lang: Lang,
-    /// Connected clients' transports (to count them); a protocol keeps its key.
-    clients: Slab<Transport>,
+    /// Open connections, TCP and HTTP, counted against `max_clients`.
+    clients: Connections,
     max_clients: u32,
 }
 
@@ -51,8 +53,8 @@ struct ClientSession {
 struct RequestHandler {
     shared: Rc<RefCell<Shared>>,
     transport: Option<Transport>,
-    /// This client's key in `Shared::clients`.
-    key: Option<usize>,
+    /// Counted in `Shared::clients` (until lost).
+    counted: bool,
     /// Ring-timeout events for this client, while it is connected.
     events: Option<Subscription>,
     /// Reused for each command's messages.
@@ -83,21 +85,39 @@ impl RequestHandler {
         if self.transport.as_ref().is_none_or(Transport::disconnecting) {
             return false;
         }
+        let service = self.shared.borrow().service.clone();
         match frame {
+            Frame::Message(message) if is_subscribe_request(message) => {
+                // The monitor (SPEC §10.2): every event from now on.
+                if let Some(events) = &self.events {
+                    events.follow_all();
+                }
+                service.count_command(true);
+                self.text.clear();
+                service.lang().write_monitoring(&mut self.text);
+                self.send(ReplyKind::Ok);
+            }
             Frame::Message(message) => match decode_request(message) {
                 Ok((verb, id)) => {
                     self.text.clear();
-                    let service = self.shared.borrow().service.clone();
-                    let result = service.execute(verb, &id, &mut self.text);
+                    let result =
+                        service.execute_from(self.events.as_ref(), verb, &id, &mut self.text);
                     match result {
                         Ok(()) => self.send(ReplyKind::Ok),
                         Err(error) => self.send_error(&error, ReplyKind::Error),
                     }
                 }
-                Err(error) => self.send_error(&error, ReplyKind::Error),
+                Err(error) => {
+                    service.count_command(false);
+                    self.send_error(&error, ReplyKind::Error)
+                }
             },
-            Frame::Malformed => self.send_error(&WireError::InvalidRequest, ReplyKind::Error),
+            Frame::Malformed => {
+                service.count_command(false);
+                self.send_error(&WireError::InvalidRequest, ReplyKind::Error)
+            }
             Frame::TooLong => {
+                service.count_command(false);
                 self.send_error(&WireError::MessageTooLong, ReplyKind::Closing);
                 if let Some(transport) = &self.transport {
                     transport.lose_connection();
@@ -117,8 +137,9 @@ impl Protocol for ClientSession {
         });
         let handler = &mut self.handler;
         let service = {
-            let mut shared = handler.shared.borrow_mut();
-            handler.key = Some(shared.clients.insert(transport.clone()));
+            let shared = handler.shared.borrow();
+            shared.clients.opened();
+            handler.counted = true;
             shared.service.clone()
         };
         // Events go to every client, each in its own reply.
@@ -151,8 +172,8 @@ impl Protocol for ClientSession {
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
         self.handler.events = None;
-        if let Some(key) = self.handler.key.take() {
-            self.handler.shared.borrow_mut().clients.try_remove(key);
+        if std::mem::take(&mut self.handler.counted) {
+            self.handler.shared.borrow().clients.closed();
         }
         debug!(
             "client {:?} gone: {reason}",
@@ -192,12 +213,22 @@ impl ServerFactory {
     /// A factory whose connections all share `service` (replies in its
     /// language), accepting at most `max_clients` at once.
     pub fn new(service: QueueService, max_clients: u32) -> ServerFactory {
+        ServerFactory::sharing(service, max_clients, Connections::new())
+    }
+
+    /// As [`new`](ServerFactory::new), counting `max_clients` over
+    /// `connections`, which the HTTP side shares.
+    pub fn sharing(
+        service: QueueService,
+        max_clients: u32,
+        connections: Connections,
+    ) -> ServerFactory {
         let lang = service.lang();
         ServerFactory {
             shared: Rc::new(RefCell::new(Shared {
                 service,
                 lang,
-                clients: Slab::new(),
+                clients: connections,
                 max_clients,
             })),
         }
@@ -223,7 +254,7 @@ impl Factory for ServerFactory {
             handler: RequestHandler {
                 shared: self.shared.clone(),
                 transport: None,
-                key: None,
+                counted: false,
                 events: None,
                 text: String::new(),
                 reply: Vec::new(),
@@ -232,8 +263,30 @@ impl Factory for ServerFactory {
     }
 }
 
+/// What [`start`] bound, and the queue it serves.
+pub struct Bound {
+    /// The TCP protocol's address.
+    pub addr: SocketAddr,
+    /// The HTTP side's address, with `--http`.
+    pub http: Option<SocketAddr>,
+    /// The queue (its queue log is reopened on SIGHUP).
+    pub service: QueueService,
+}
+
 /// A server on `reactor`, listening as `options` say. Returns the bound address.
 pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAddr> {
+    Ok(start(reactor, options)?.addr)
+}
+
+/// The address `text` (an option's value) names.
+fn address(text: &str) -> io::Result<SocketAddr> {
+    resolve(text)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no address for {text}")))
+}
+
+/// A server on `reactor` as `options` say: the queue (with its queue log),
+/// the TCP protocol, and the HTTP side when asked for.
+pub fn start(reactor: &Reactor, options: &ServerOptions) -> io::Result<Bound> {
     let engine = Engine::new(&options.queue.operators.0).map_err(io::Error::other)?;
     let service = QueueService::new(
         engine,
@@ -241,14 +294,29 @@ pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAd
         options.queue.ring_timeout.0,
         reactor.clone(),
     );
-    let addr = resolve(&options.listen)?.ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no address for {}", options.listen),
-        )
-    })?;
-    let listener = reactor.listen_tcp(addr, ServerFactory::new(service, options.max_clients))?;
-    Ok(listener.local_addr())
+    if let Some(path) = &options.queue.queue_log {
+        service.open_queue_log(path, &options.queue.queue_name)?;
+    }
+    let connections = Connections::new();
+    let listener = reactor.listen_tcp(address(&options.listen)?, ServerFactory::sharing(service.clone(), options.max_clients, connections.clone()))?;
+    let http = match &options.queue.http {
+        Some(text) => {
+            let site = Site {
+                service: service.clone(),
+                lang: options.queue.lang,
+                reactor: reactor.clone(),
+                connections,
+                max_clients: options.max_clients as usize,
+            };
+            Some(listen_http(reactor, address(text)?, site)?)
+        }
+        None => None,
+    };
+    Ok(Bound {
+        addr: listener.local_addr(),
+        http,
+        service,
+    })
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -258,10 +326,20 @@ pub fn run(options: &ServerOptions) -> Result<(), RunError> {
     }
     let reactor = Reactor::new()?;
     reactor.install_signal_handlers()?;
-    let addr = listen(&reactor, options)?;
+    let bound = start(&reactor, options)?;
+    let service = bound.service.clone();
+    // logrotate renames the file, then sends SIGHUP: reopen it by name.
+    reactor.on_sighup(move || service.reopen_queue_log())?;
     // Scripts and tests read the port from this line: print it and flush
     // before serving anyone.
-    crate::sys::write_stdout(&format!("Listening on {addr}\n")).map_err(RunError::Stdio)?;
-    info!("listening on {addr}");
-    Ok(reactor.run()?)
+    let mut banner = format!("Listening on {}\n", bound.addr);
+    if let Some(http) = bound.http {
+        banner.push_str(&format!("HTTP listening on {http}\n"));
+    }
+    crate::sys::write_stdout(&banner).map_err(RunError::Stdio)?;
+    info!("listening on {}", bound.addr);
+    let result = reactor.run();
+    // The lines of the last loop turn.
+    bound.service.flush_queue_log();
+    Ok(result?)
 }

@@ -20,6 +20,12 @@ use crate::reactor::{
     standard_io, stdin_is_terminal,
 };
 use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
+use crate::sys::{resolve, write_stderr};
+use crate::web::site::{Connections, Site, listen_http};
+
+/// HTTP connections beyond this many are refused (standalone has no
+/// `--max-clients`; the server's default).
+pub const MAX_HTTP_CLIENTS: usize = 1024;
 
 /// The interactive interpreter: Python's `cmd.Cmd` as a line handler.
 pub struct Console {
@@ -98,7 +104,10 @@ impl Console {
                 transport.write(self.text.as_bytes());
             }
             Ok(Some(Command::Exit)) => transport.lose_connection(),
-            Err(error) => self.report(&error),
+            Err(error) => {
+                self.service.count_command(false);
+                self.report(&error)
+            }
         }
     }
 }
@@ -162,10 +171,38 @@ pub fn run(options: &QueueOptions) -> Result<(), RunError> {
         options.ring_timeout.0,
         reactor.clone(),
     );
-    let console = Console::new(service, reactor.clone(), stdin_is_terminal());
+    if let Some(path) = &options.queue_log {
+        service.open_queue_log(path, &options.queue_name)?;
+        // logrotate renames the file, then sends SIGHUP: reopen it by name.
+        // (Without a log, SIGHUP keeps its default: a closed terminal ends
+        // the session.)
+        let hangup = service.clone();
+        reactor.on_sighup(move || hangup.reopen_queue_log())?;
+    }
+    if let Some(text) = &options.http {
+        let addr = resolve(text)?.ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no address for {text}"),
+            )
+        })?;
+        let site = Site {
+            service: service.clone(),
+            lang: options.lang,
+            reactor: reactor.clone(),
+            connections: Connections::new(),
+            max_clients: MAX_HTTP_CLIENTS,
+        };
+        let bound = listen_http(&reactor, addr, site)?;
+        // On stderr: stdout is the session's transcript.
+        write_stderr(&format!("HTTP listening on {bound}\n"));
+    }
+    let console = Console::new(service.clone(), reactor.clone(), stdin_is_terminal());
     let failure = console.failure.clone();
     standard_io(&reactor, console.into_protocol())?;
-    reactor.run()?;
+    let result = reactor.run();
+    service.flush_queue_log();
+    result?;
     match failure.borrow_mut().take() {
         Some(error) => Err(error),
         None => Ok(()),

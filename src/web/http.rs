@@ -206,6 +206,8 @@ pub enum Status {
     ContentTooLarge,
     /// `431 Request Header Fields Too Large`: head above [`MAX_HEAD`].
     HeadTooLarge,
+    /// `503 Service Unavailable`: a connection past `--max-clients`.
+    ServiceUnavailable,
 }
 
 impl Status {
@@ -218,6 +220,7 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::ContentTooLarge => 413,
             Status::HeadTooLarge => 431,
+            Status::ServiceUnavailable => 503,
         }
     }
 
@@ -230,6 +233,7 @@ impl Status {
             Status::MethodNotAllowed => "Method Not Allowed",
             Status::ContentTooLarge => "Content Too Large",
             Status::HeadTooLarge => "Request Header Fields Too Large",
+            Status::ServiceUnavailable => "Service Unavailable",
         }
     }
 }

@@ -2,12 +2,13 @@
 //! `twisted.web`: [`http`] parses requests and encodes responses and
 //! server-sent events (sans-I/O, like `HTTPChannel` without its transport),
 //! [`metrics`] renders `/metrics`, [`history`] keeps the chart's samples, and
-//! [`wallboard_page`] is the page served at `/`. Wiring them onto the reactor
-//! (a `Site`-like protocol per connection) lives with the modes.
+//! [`wallboard_page`] is the page served at `/`; [`site`] puts them on the
+//! reactor (a `Site`-like factory of one protocol per connection).
 
 pub mod history;
 pub mod http;
 pub mod metrics;
+pub mod site;
 
 use crate::messages::Lang;
 

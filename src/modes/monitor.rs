@@ -1,0 +1,278 @@
+//! Monitor mode: every event of a server, live (SPEC §10.2).
+//!
+//! Connects, sends `{"command": "subscribe"}`, and prints each event line
+//! the server sends from then on, prefixed by the local time
+//! (`HH:MM:SS.mmm `), or, with `--json`, the raw reply lines for `jq`. It
+//! is the AMI event stream of our protocol. Ends with status 0 on SIGINT or
+//! SIGTERM, 1 (one line on stderr) when the server goes away.
+
+use std::cell::RefCell;
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use log::debug;
+
+use crate::cli::MonitorOptions;
+use crate::command::escape_for_terminal;
+use crate::error::{ClientError, ConnectFailure, RunError};
+use crate::messages::{Lang, Localized};
+use crate::reactor::{ClientFactory, ConnectionLost, Protocol, Reactor, Transport};
+use crate::sys::{local_utc_offset, resolve, write_stderr, write_stdout};
+use crate::wire::{Frame, Framer, decode_reply};
+
+/// The request that turns a connection into a monitor.
+pub const SUBSCRIBE_REQUEST: &[u8] = b"{\"command\": \"subscribe\"}\n";
+
+/// `HH:MM:SS.mmm ` for `since_epoch` at `utc_offset_secs` from UTC.
+pub fn timestamp(since_epoch: std::time::Duration, utc_offset_secs: i64) -> String {
+    let local = since_epoch.as_secs() as i64 + utc_offset_secs;
+    let of_day = local.rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}.{:03} ",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// Appends the lines to print for one reply `message` to `out`: nothing
+/// for the server's own replies (the `subscribe` acknowledgement), each
+/// line of an event with `stamp` before it, or the raw line with `json`.
+/// `Err` for what is no reply, or an error reply (a server without
+/// `subscribe`), with the text to say.
+pub fn format_message(
+    message: &[u8],
+    json: bool,
+    stamp: &str,
+    out: &mut String,
+) -> Result<(), Option<String>> {
+    let reply = decode_reply(message).ok_or(None)?;
+    if reply.error {
+        return Err(Some(escape_for_terminal(&reply.response).into_owned()));
+    }
+    if !reply.event {
+        return Ok(());
+    }
+    if json {
+        out.push_str(&String::from_utf8_lossy(message));
+        out.push('\n');
+        return Ok(());
+    }
+    for line in escape_for_terminal(&reply.response).lines() {
+        out.push_str(stamp);
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(())
+}
+
+/// The monitor's state.
+struct Monitor {
+    lang: Lang,
+    json: bool,
+    reactor: Reactor,
+    /// Ended with an error (status 1).
+    failed: bool,
+    /// Standard output failed.
+    failure: Option<RunError>,
+    /// Reused for each message's lines.
+    text: String,
+}
+
+impl Monitor {
+    fn fail(&mut self, error: &dyn Localized) {
+        let mut text = String::new();
+        error.write_in(self.lang, &mut text);
+        text.push('\n');
+        self.fail_with(&text);
+    }
+
+    fn fail_with(&mut self, text: &str) {
+        if !self.failed {
+            self.failed = true;
+            write_stderr(text);
+        }
+        self.reactor.stop();
+    }
+
+    /// Handles one reply; returns whether to go on.
+    fn message(&mut self, message: &[u8]) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let offset = local_utc_offset(now.as_secs() as i64).unwrap_or(0);
+        let stamp = timestamp(now, offset);
+        self.text.clear();
+        match format_message(message, self.json, &stamp, &mut self.text) {
+            Ok(()) => {
+                if let Err(error) = write_stdout(&self.text) {
+                    self.failure = Some(RunError::Stdio(error));
+                    self.failed = true;
+                    self.reactor.stop();
+                    return false;
+                }
+                true
+            }
+            Err(Some(refusal)) => {
+                self.fail_with(&format!("{refusal}\n"));
+                false
+            }
+            Err(None) => {
+                self.fail(&ClientError::InvalidReply);
+                false
+            }
+        }
+    }
+}
+
+/// The connection to the server.
+struct Watcher {
+    monitor: Rc<RefCell<Monitor>>,
+    framer: Framer,
+}
+
+impl Protocol for Watcher {
+    fn connection_made(&mut self, transport: Transport) {
+        transport.write(SUBSCRIBE_REQUEST);
+    }
+
+    fn data_received(&mut self, data: &[u8]) {
+        let monitor = &self.monitor;
+        self.framer.feed(data, |frame| {
+            let mut monitor = monitor.borrow_mut();
+            match frame {
+                Frame::Message(message) => monitor.message(message),
+                Frame::Malformed | Frame::TooLong => {
+                    monitor.fail(&ClientError::InvalidReply);
+                    false
+                }
+            }
+        });
+    }
+
+    fn connection_lost(&mut self, reason: ConnectionLost) {
+        debug!("server connection closed: {reason}");
+        if matches!(reason, ConnectionLost::Shutdown) {
+            // SIGINT or SIGTERM stopped the loop: a clean end.
+            return;
+        }
+        self.monitor.borrow_mut().fail(&ClientError::ServerGone);
+    }
+}
+
+/// Connects, then hands the connection to a [`Watcher`].
+struct Connector {
+    monitor: Rc<RefCell<Monitor>>,
+    addr: String,
+}
+
+impl ClientFactory for Connector {
+    fn build_protocol(&mut self, _addr: SocketAddr) -> Box<dyn Protocol> {
+        Box::new(Watcher {
+            monitor: self.monitor.clone(),
+            framer: Framer::new(),
+        })
+    }
+
+    fn client_connection_failed(&mut self, error: io::Error) {
+        self.monitor.borrow_mut().fail(&ClientError::CannotConnect {
+            addr: self.addr.clone(),
+            reason: ConnectFailure::Os(error.to_string()),
+        });
+    }
+}
+
+/// Runs the monitor until a signal, or until the server goes away.
+pub fn run(options: &MonitorOptions) -> Result<ExitCode, RunError> {
+    let reactor = Reactor::new()?;
+    reactor.install_signal_handlers()?;
+    let monitor = Rc::new(RefCell::new(Monitor {
+        lang: options.lang,
+        json: options.json,
+        reactor: reactor.clone(),
+        failed: false,
+        failure: None,
+        text: String::new(),
+    }));
+    let addr = match resolve(&options.connect) {
+        Ok(Some(addr)) => addr,
+        resolved => {
+            let reason = match resolved {
+                Err(error) => ConnectFailure::Os(error.to_string()),
+                _ => ConnectFailure::NoAddress,
+            };
+            monitor.borrow_mut().fail(&ClientError::CannotConnect {
+                addr: options.connect.clone(),
+                reason,
+            });
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    reactor.connect_tcp(
+        addr,
+        Connector {
+            monitor: monitor.clone(),
+            addr: options.connect.clone(),
+        },
+    );
+    reactor.run()?;
+    let mut monitor = monitor.borrow_mut();
+    if let Some(failure) = monitor.failure.take() {
+        return Err(failure);
+    }
+    Ok(if monitor.failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_local_hours_minutes_seconds_and_millis() {
+        let at = Duration::from_millis(86_400_000 * 3 + 3_723_045);
+        assert_eq!(timestamp(at, 0), "01:02:03.045 ");
+        assert_eq!(timestamp(at, -2 * 3600), "23:02:03.045 ");
+        assert_eq!(timestamp(at, 3600 + 1800), "02:32:03.045 ");
+    }
+
+    #[test]
+    fn events_are_stamped_line_by_line_and_replies_skipped() {
+        let mut out = String::new();
+        let event =
+            br#"{"response": "Call 1 received\nCall 1 ringing for operator A", "event": true}"#;
+        format_message(event, false, "T ", &mut out).unwrap();
+        assert_eq!(out, "T Call 1 received\nT Call 1 ringing for operator A\n");
+        out.clear();
+        format_message(
+            br#"{"response": "Monitoring all events"}"#,
+            false,
+            "T ",
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, "");
+        format_message(event, true, "T ", &mut out).unwrap();
+        assert_eq!(out, format!("{}\n", String::from_utf8_lossy(event)));
+    }
+
+    #[test]
+    fn an_error_reply_or_garbage_ends_the_monitor() {
+        let mut out = String::new();
+        let refused = br#"{"response": "Unknown command: subscribe", "error": true}"#;
+        assert_eq!(
+            format_message(refused, false, "", &mut out),
+            Err(Some("Unknown command: subscribe".to_string()))
+        );
+        assert_eq!(format_message(b"[1]", false, "", &mut out), Err(None));
+        assert_eq!(out, "");
+    }
+}

@@ -1,0 +1,337 @@
+//! What the queue service records about its events for observability
+//! (SPEC §10): the counters and histograms of `/metrics`, each call's
+//! times, and the Asterisk-format queue log.
+//!
+//! The service hands every engine [`Event`] to [`Observer::event`] as it
+//! happens, with the reactor clock's time: no engine change, and the engine
+//! keeps no clock. Pure bookkeeping; the only I/O is the optional
+//! [`QueueLogWriter`], flushed by the service once per loop turn.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::engine::{Engine, Event, OperatorStatus};
+use crate::queue_log::{NONE, QueueLogEvent, QueueLogWriter, UniqueIds};
+use crate::web::metrics::{Histogram, MetricsSnapshot, OperatorCounts, render};
+
+/// The queue log and what its lines need beyond the event.
+pub struct QueueLog {
+    /// The file.
+    pub writer: QueueLogWriter,
+    /// `--queue-name`.
+    pub queue: String,
+    /// Uniqueids for calls and for operators' legs.
+    pub ids: UniqueIds,
+}
+
+impl QueueLog {
+    /// A log on `writer` for the queue `queue`, its uniqueids prefixed by
+    /// the current epoch second; writes `QUEUESTART`.
+    pub fn start(writer: QueueLogWriter, queue: String) -> QueueLog {
+        let epoch = epoch_now();
+        let mut log = QueueLog {
+            writer,
+            queue,
+            ids: UniqueIds::new(epoch),
+        };
+        log.push(NONE, &QueueLogEvent::QueueStart);
+        log
+    }
+
+    fn push(&mut self, uniqueid: &str, event: &QueueLogEvent<'_>) {
+        self.writer.push(epoch_now(), uniqueid, &self.queue, event);
+    }
+}
+
+/// Seconds since the Unix epoch by the wall clock (the queue log's
+/// timestamps; durations come from the reactor's clock).
+fn epoch_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// One live call's times, as the reactor clock saw them.
+struct CallRecord {
+    /// Its queue-log uniqueid (empty without a queue log).
+    uniqueid: String,
+    received: Duration,
+    /// When its current ring started.
+    ring_started: Option<Duration>,
+    answered: Option<Duration>,
+    /// Its position when received (1 = rung at once).
+    orig_position: Option<u64>,
+    /// Waiting in the queue now (not ringing, not answered).
+    queued: bool,
+}
+
+/// Counters, histograms, call times and the queue log.
+pub struct Observer {
+    received: u64,
+    answered: u64,
+    finished: u64,
+    missed: u64,
+    rejected: u64,
+    ignored: u64,
+    commands_ok: u64,
+    commands_error: u64,
+    wait: Histogram,
+    talk: Histogram,
+    calls: HashMap<Rc<str>, CallRecord>,
+    /// Calls waiting in the queue, kept from the events so a call's
+    /// position costs nothing.
+    waiting: u64,
+    /// Where the call being hung up stood, noted before the command runs.
+    position_at_hangup: u64,
+    log: Option<QueueLog>,
+}
+
+impl Observer {
+    /// An observer with nothing counted, writing `log` if given.
+    pub fn new(log: Option<QueueLog>) -> Observer {
+        Observer {
+            received: 0,
+            answered: 0,
+            finished: 0,
+            missed: 0,
+            rejected: 0,
+            ignored: 0,
+            commands_ok: 0,
+            commands_error: 0,
+            wait: Histogram::wait(),
+            talk: Histogram::talk(),
+            calls: HashMap::new(),
+            waiting: 0,
+            position_at_hangup: 0,
+            log,
+        }
+    }
+
+    /// Counts one command by its outcome.
+    pub fn command(&mut self, ok: bool) {
+        if ok {
+            self.commands_ok += 1;
+        } else {
+            self.commands_error += 1;
+        }
+    }
+
+    /// The queue log, if there is one.
+    pub fn log_mut(&mut self) -> Option<&mut QueueLog> {
+        self.log.as_mut()
+    }
+
+    /// Before `hangup id` runs: notes where the call stands (1 when ringing
+    /// or at the head), for `ABANDON`. O(queue length), so only with a log.
+    pub fn before_hangup(&mut self, engine: &Engine, id: &str) {
+        use crate::engine::CallStatus;
+        if self.log.is_none() {
+            return;
+        }
+        self.position_at_hangup = match engine.call_status(id) {
+            Some(CallStatus::Queued) => engine
+                .queued_calls()
+                .iter()
+                .position(|queued| &**queued == id)
+                .map_or(0, |index| index as u64 + 1),
+            Some(CallStatus::Ringing(_)) => 1,
+            _ => 0,
+        };
+    }
+
+    /// Records `event`, which happened at `now` by the reactor's clock.
+    pub fn event(&mut self, event: &Event, now: Duration) {
+        match event {
+            Event::Received { call } => {
+                self.received += 1;
+                let uniqueid = match &mut self.log {
+                    Some(log) => {
+                        let uniqueid = log.ids.next_id();
+                        log.push(&uniqueid, &QueueLogEvent::EnterQueue { call_id: call });
+                        uniqueid
+                    }
+                    None => String::new(),
+                };
+                self.calls.insert(
+                    call.clone(),
+                    CallRecord {
+                        uniqueid,
+                        received: now,
+                        ring_started: None,
+                        answered: None,
+                        orig_position: None,
+                        queued: false,
+                    },
+                );
+            }
+            Event::Ringing { call, .. } => {
+                if let Some(record) = self.calls.get_mut(call) {
+                    record.ring_started = Some(now);
+                    record.orig_position.get_or_insert(1);
+                    if std::mem::take(&mut record.queued) {
+                        self.waiting = self.waiting.saturating_sub(1);
+                    }
+                }
+            }
+            Event::Queued { call } => {
+                if let Some(record) = self.calls.get_mut(call)
+                    && !record.queued
+                {
+                    record.queued = true;
+                    self.waiting += 1;
+                    // A new call joins the tail: its position is the length.
+                    record.orig_position.get_or_insert(self.waiting);
+                }
+            }
+            Event::Answered { call, operator } => {
+                self.answered += 1;
+                let Some(record) = self.calls.get_mut(call) else {
+                    return;
+                };
+                record.answered = Some(now);
+                let hold = now.saturating_sub(record.received);
+                let ring = now.saturating_sub(record.ring_started.unwrap_or(now));
+                self.wait.observe(hold.as_secs_f64());
+                if let Some(log) = &mut self.log {
+                    let bridged = log.ids.next_id();
+                    let line = QueueLogEvent::Connect {
+                        agent: operator,
+                        hold_secs: hold.as_secs(),
+                        bridged_uniqueid: &bridged,
+                        ring_secs: ring.as_secs(),
+                    };
+                    log.push(&record.uniqueid, &line);
+                }
+            }
+            Event::Rejected { call, operator } | Event::Ignored { call, operator } => {
+                if matches!(event, Event::Rejected { .. }) {
+                    self.rejected += 1;
+                } else {
+                    self.ignored += 1;
+                }
+                let Some(record) = self.calls.get_mut(call) else {
+                    return;
+                };
+                let ring = now.saturating_sub(record.ring_started.take().unwrap_or(now));
+                // Back to the head of the queue (it may ring again at once).
+                if !record.queued {
+                    record.queued = true;
+                    self.waiting += 1;
+                }
+                if let Some(log) = &mut self.log {
+                    let line = QueueLogEvent::RingNoAnswer {
+                        agent: operator,
+                        ring_millis: ring.as_millis() as u64,
+                    };
+                    log.push(&record.uniqueid, &line);
+                }
+            }
+            Event::Finished { call, operator }
+            | Event::FinishedIntoWrapUp { call, operator }
+            | Event::FinishedPaused { call, operator } => {
+                self.finished += 1;
+                let Some(record) = self.calls.remove(call) else {
+                    return;
+                };
+                let answered = record.answered.unwrap_or(now);
+                self.talk
+                    .observe(now.saturating_sub(answered).as_secs_f64());
+                if let Some(log) = &mut self.log {
+                    let line = QueueLogEvent::CompleteCaller {
+                        agent: operator,
+                        hold_secs: answered.saturating_sub(record.received).as_secs(),
+                        call_secs: now.saturating_sub(answered).as_secs(),
+                        orig_position: record.orig_position.unwrap_or(1),
+                    };
+                    log.push(&record.uniqueid, &line);
+                }
+            }
+            Event::Missed { call } => {
+                self.missed += 1;
+                let Some(record) = self.calls.remove(call) else {
+                    return;
+                };
+                if record.queued {
+                    self.waiting = self.waiting.saturating_sub(1);
+                }
+                if let Some(log) = &mut self.log {
+                    let line = QueueLogEvent::Abandon {
+                        position: self.position_at_hangup.max(1),
+                        orig_position: record.orig_position.unwrap_or(1),
+                        wait_secs: now.saturating_sub(record.received).as_secs(),
+                    };
+                    log.push(&record.uniqueid, &line);
+                }
+            }
+            Event::Paused { operator, reason } => self.member(&QueueLogEvent::Pause {
+                agent: operator,
+                reason: reason.as_deref(),
+            }),
+            Event::AutoPaused { operator, .. } => self.member(&QueueLogEvent::Pause {
+                agent: operator,
+                reason: Some("no answer"),
+            }),
+            Event::Unpaused { operator } => {
+                self.member(&QueueLogEvent::Unpause { agent: operator })
+            }
+            Event::LoggedIn { operator } => {
+                self.member(&QueueLogEvent::AddMember { agent: operator })
+            }
+            Event::LoggedOut { operator } => {
+                self.member(&QueueLogEvent::RemoveMember { agent: operator })
+            }
+            // The end of a wrap-up has no queue_log event in Asterisk.
+            Event::Available { .. } => {}
+        }
+    }
+
+    /// Writes an operator's own event (no call) to the queue log.
+    fn member(&mut self, line: &QueueLogEvent<'_>) {
+        if let Some(log) = &mut self.log {
+            log.push(crate::queue_log::NONE, line);
+        }
+    }
+
+    /// The `/metrics` text at `now`, with `clients_connected` open connections.
+    pub fn metrics(&self, engine: &Engine, now: Duration, clients_connected: u64) -> String {
+        let queued = engine.queued_calls();
+        let longest = queued
+            .first()
+            .and_then(|head| self.calls.get(head))
+            .map_or(0.0, |record| {
+                now.saturating_sub(record.received).as_secs_f64()
+            });
+        let mut operators = OperatorCounts::default();
+        for index in 0..engine.operator_count() {
+            // A paused operator counts as paused unless it is ringing or on
+            // a call, so the states add up to the number of operators.
+            match engine.operator_status(index) {
+                Some(OperatorStatus::Ringing { .. }) => operators.ringing += 1,
+                Some(OperatorStatus::Busy { .. }) => operators.on_call += 1,
+                Some(OperatorStatus::LoggedOut) => operators.logged_out += 1,
+                Some(_) if engine.is_paused(index) => operators.paused += 1,
+                Some(OperatorStatus::Available) => operators.idle += 1,
+                Some(OperatorStatus::WrapUp { .. }) => operators.wrap_up += 1,
+                None => {}
+            }
+        }
+        render(&MetricsSnapshot {
+            calls_received: self.received,
+            calls_answered: self.answered,
+            calls_finished: self.finished,
+            calls_missed: self.missed,
+            rings_rejected: self.rejected,
+            rings_ignored: self.ignored,
+            queue_waiting: queued.len() as u64,
+            queue_longest_wait_seconds: longest,
+            operators,
+            wait_seconds: &self.wait,
+            talk_seconds: &self.talk,
+            clients_connected,
+            commands_ok: self.commands_ok,
+            commands_error: self.commands_error,
+            queue_log_write_errors: self.log.as_ref().map_or(0, |log| log.writer.write_errors()),
+        })
+    }
+}
