@@ -50,6 +50,7 @@ mod clock;
 mod line;
 mod protocol;
 pub mod recvline;
+mod signals;
 mod stdio;
 mod tcp;
 mod timer;
@@ -123,6 +124,8 @@ pub(crate) enum Source {
     Listener(ListenerState),
     Connecting(ConnectingState),
     Signals(signal_hook_mio::v1_0::Signals),
+    /// Signals handed to a callback ([`Reactor::on_signals`]).
+    Callback(signals::SignalSource),
 }
 
 /// A slab slot: the source and the generation its tokens carry.
@@ -386,6 +389,7 @@ impl Reactor {
             Listener,
             Connecting,
             Signals,
+            Callback(signals::SignalCallback, Vec<i32>),
         }
         let action = self.lookup(token, |source, sub| match source {
             Source::Connection(connection) => Action::Connection(
@@ -401,6 +405,10 @@ impl Reactor {
                 }
                 Action::Signals
             }
+            Source::Callback(source) => {
+                let (callback, signals) = source.take_pending();
+                Action::Callback(callback, signals)
+            }
         });
         match action {
             None => debug!("event for a source that is gone ({token:?}): ignored"),
@@ -415,6 +423,7 @@ impl Reactor {
             Some(Action::Listener) => self.accept_ready(token),
             Some(Action::Connecting) => self.connect_ready(token),
             Some(Action::Signals) => self.stop(),
+            Some(Action::Callback(callback, signals)) => self.deliver_signals(callback, signals),
         }
     }
 
