@@ -1,6 +1,6 @@
 //! Client mode: the command interpreter, talking to a server (SPEC §6).
 //!
-//! Stdin is one more connection on the reactor ([`standard_io`]), as the
+//! Stdin is one more connection on the reactor ([`standard_io`](crate::reactor::standard_io)), as the
 //! assignment's bonus asks: no thread runs a blocking `cmdloop`. Each valid
 //! command is sent at once (commands are pipelined); replies come back in
 //! command order. What the client prints itself (help, errors found

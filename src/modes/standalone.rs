@@ -1,7 +1,7 @@
 //! Standalone mode: commands on stdin, messages on stdout, errors on stderr.
 //!
 //! The assignment's "basic implementation", as a line protocol on
-//! [`standard_io`]: no thread waits on stdin, so ring timeouts fire while the
+//! [`standard_io`](crate::reactor::standard_io): no thread waits on stdin, so ring timeouts fire while the
 //! program waits for input, and print at once.
 
 use std::cell::RefCell;
