@@ -26,7 +26,8 @@
 //! [`queue_service`] is the engine plus its ring timers, rendered in one
 //! language; connections subscribe to its events. [`repl`] is what
 //! standalone and client share at the console (prompt, line limit, the
-//! overlong-line error); [`error`] holds the server's, client's and
+//! overlong-line error, and on a terminal the line editor in raw mode);
+//! [`error`] holds the server's, client's and
 //! program's errors (each layer has its own error type; [`messages`]
 //! renders them all); [`sys`] the few OS calls, without `unsafe`.
 //!

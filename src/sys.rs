@@ -7,8 +7,13 @@
 //! the status it documents.
 
 use std::io::{self, Write};
+use std::sync::{Mutex, Once};
 
-use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use rustix::process::{Resource, Rlimit, Signal, getrlimit, setrlimit};
+use rustix::termios::{
+    InputModes, LocalModes, OptionalActions, OutputModes, SpecialCodeIndex, Termios, tcgetattr,
+    tcsetattr,
+};
 
 /// Writes `text` to stderr, ignoring failure (there is nowhere left to
 /// report it). Unlike `eprint!`, never panics.
@@ -104,4 +109,139 @@ pub fn local_utc_offset(epoch_secs: i64) -> Option<i64> {
     #[allow(clippy::useless_conversion)]
     let offset = i64::from(tm.tm_gmtoff);
     (!filled.is_null()).then_some(offset)
+}
+
+/// The terminal on standard input, in raw mode for the line editor while
+/// this lives (SPEC §11); its modes as they were before come back when it
+/// is dropped, on [`restore`](RawTerminal::restore), and on a panic.
+///
+/// Raw here means what a byte-fed editor needs and no more: no canonical
+/// lines, no echo, no signals from keys (Ctrl-C, Ctrl-Z and Ctrl-\ arrive
+/// as bytes), no `IEXTEN` (Ctrl-V, Ctrl-O), no CR-to-NL on input and no
+/// XON/XOFF; reads return each byte as it comes (`VMIN` 1, `VTIME` 0).
+/// Output processing stays on (`OPOST`, `ONLCR`), so a `\n` written by
+/// anyone still starts its row at the left edge.
+pub struct RawTerminal {
+    /// The modes to give back.
+    saved: Termios,
+}
+
+/// The modes a panic must give back, while a [`RawTerminal`] lives.
+static SAVED_MODES: Mutex<Option<Termios>> = Mutex::new(None);
+
+/// Installs the panic hook once per process.
+static PANIC_HOOK: Once = Once::new();
+
+impl RawTerminal {
+    /// Puts standard input's terminal in raw mode. `None` when stdin is not
+    /// a terminal, or its modes cannot be read or set (the caller then
+    /// keeps to lines in cooked mode).
+    pub fn enter() -> Option<RawTerminal> {
+        let stdin = rustix::stdio::stdin();
+        if !rustix::termios::isatty(stdin) {
+            return None;
+        }
+        let saved = tcgetattr(stdin).ok()?;
+        let terminal = RawTerminal { saved };
+        terminal.set_raw().ok()?;
+        if let Ok(mut slot) = SAVED_MODES.lock() {
+            *slot = Some(terminal.saved.clone());
+        }
+        PANIC_HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore_saved_modes();
+                previous(info);
+            }));
+        });
+        Some(terminal)
+    }
+
+    /// Sets raw mode (again: after SIGCONT the shell may have put its own
+    /// modes back).
+    pub fn set_raw(&self) -> io::Result<()> {
+        let mut raw = self.saved.clone();
+        raw.local_modes -=
+            LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG | LocalModes::IEXTEN;
+        raw.input_modes -= InputModes::ICRNL | InputModes::IXON;
+        raw.special_codes[SpecialCodeIndex::VMIN] = 1;
+        raw.special_codes[SpecialCodeIndex::VTIME] = 0;
+        Ok(tcsetattr(
+            rustix::stdio::stdin(),
+            OptionalActions::Now,
+            &raw,
+        )?)
+    }
+
+    /// Gives the terminal its modes back (before exiting or stopping).
+    pub fn restore(&self) {
+        let _ = tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, &self.saved);
+    }
+
+    /// Whether the terminal turns each `\n` written into `\r\n` (`ONLCR`
+    /// under `OPOST`), so a `\r` before it is not needed.
+    pub fn adds_carriage_returns(&self) -> bool {
+        self.saved.output_modes.contains(OutputModes::OPOST)
+            && self.saved.output_modes.contains(OutputModes::ONLCR)
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        self.restore();
+        if let Ok(mut slot) = SAVED_MODES.lock() {
+            *slot = None;
+        }
+    }
+}
+
+/// The panic hook's half: the modes a live [`RawTerminal`] saved. Never
+/// blocks (a panic while the lock is held skips it: the guard's drop
+/// restores them then).
+fn restore_saved_modes() {
+    if let Ok(slot) = SAVED_MODES.try_lock()
+        && let Some(saved) = slot.as_ref()
+    {
+        let _ = tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, saved);
+    }
+}
+
+/// The width of standard input's terminal in columns, if it says.
+pub fn terminal_width() -> Option<usize> {
+    let size = rustix::termios::tcgetwinsize(rustix::stdio::stdin()).ok()?;
+    (size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+/// Makes the standard descriptors that are terminals blocking or not. A
+/// terminal's flags belong to the open file its shell shares: before
+/// stopping, O_NONBLOCK is cleared so the shell reads its input as usual.
+pub fn set_terminal_nonblocking(nonblocking: bool) {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    let fds = [
+        rustix::stdio::stdin(),
+        rustix::stdio::stdout(),
+        rustix::stdio::stderr(),
+    ];
+    for fd in fds {
+        if !rustix::termios::isatty(fd) {
+            continue;
+        }
+        if let Ok(flags) = fcntl_getfl(fd) {
+            let wanted = if nonblocking {
+                flags | OFlags::NONBLOCK
+            } else {
+                flags - OFlags::NONBLOCK
+            };
+            if wanted != flags {
+                let _ = fcntl_setfl(fd, wanted);
+            }
+        }
+    }
+}
+
+/// Stops this process as Ctrl-Z would in cooked mode: SIGTSTP with its
+/// default action (the caller restores the terminal first, and does not
+/// handle SIGTSTP). Returns once the process is continued (SIGCONT).
+pub fn stop_self() {
+    let _ = rustix::process::kill_process(rustix::process::getpid(), Signal::TSTP);
 }

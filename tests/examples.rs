@@ -76,6 +76,36 @@ fn stdin_lines_echoes_piped_lines() {
 }
 
 #[test]
+fn line_editor_edits_completes_and_recalls_piped_keys() {
+    // Without a terminal the keys come from the pipe all the same; the
+    // output is the screen's bytes (VT100 moves, `\r\n` row ends).
+    let mut child = Command::new(example("line_editor"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        // `wor` Tab Enter; `hel` Tab Tab `p` Enter; Up Up, three
+        // Backspaces; end of input with the line still shown.
+        .write_all(b"wor\t\nhel\t\tp\n\x1b[A\x1b[A\x08\x08\x08")
+        .expect("written");
+    let output = child.wait_with_output().expect("ends");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "> world \r\nEcho: world \r\n\
+         > hel\x07\r\x1b[Jhello  help\r\n> help\r\nEcho: help\r\n\
+         > \r\x1b[J> help\r\x1b[J> world \
+         \r\x1b[J> world\r\x1b[J> worl\r\x1b[J> wor\r\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
 fn stdin_lines_reads_a_regular_file() {
     let path = std::env::temp_dir().join(format!("stdin-lines-{}.txt", std::process::id()));
     std::fs::write(&path, b"one\ntwo\n").expect("written");

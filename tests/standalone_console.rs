@@ -26,6 +26,7 @@ use callcenter::queue_service::QueueService;
 use callcenter::reactor::{
     AfterEof, Channel, ConnectionLost, ManualClock, Protocol, Reactor, Transport,
 };
+use callcenter::repl::Screen;
 use support::{SEED_CMDS, SEED_EN, SEED_PT};
 
 const RING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,7 +50,12 @@ impl Rig {
             ring_timeout,
             reactor.clone(),
         );
-        let mut protocol = Console::new(service, reactor.clone(), interactive).into_protocol();
+        let screen = if interactive {
+            Screen::cooked()
+        } else {
+            Screen::plain()
+        };
+        let mut protocol = Console::new(service, reactor.clone(), screen).into_protocol();
         let transport = Transport::memory();
         protocol.connection_made(transport.clone());
         Rig {

@@ -1,12 +1,14 @@
 //! The interactive terminal, driven through a pseudo-terminal
 //! (`tests/support/pty.rs`): what a person at a terminal sees, to the byte.
 //!
-//! These pin what the program does on a terminal before the line editor is
-//! wired in (issue 12): the prompt, the echo and the messages keep these
-//! exact bytes when the editor echoes the keys and prints a line's messages
-//! before drawing the next prompt. Every way out leaves the terminal's
-//! modes, and the blocking mode of the standard input it shares with its
-//! parent, as they were.
+//! These pinned what the program did on a terminal before the line editor
+//! was wired in (issue 12): the prompt, the echo and the messages keep these
+//! exact bytes now that the editor echoes the keys (in raw mode) and prints
+//! a line's messages before drawing the next prompt. Every way out leaves
+//! the terminal's modes, and the blocking mode of the standard input it
+//! shares with its parent, as they were before it started. The editing
+//! keys, history, completion, redraws and job control are in
+//! `tests/terminal_editing.rs`.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -26,7 +28,14 @@ fn started() -> Terminal {
 #[test]
 fn the_prompt_is_shown_on_a_terminal() {
     let mut terminal = started();
-    assert!(terminal.flags().cooked(), "a fresh pty is in cooked mode");
+    assert!(
+        terminal.initial_flags().cooked(),
+        "a fresh pty is in cooked mode"
+    );
+    assert!(
+        !terminal.flags().cooked(),
+        "the editor reads keys in raw mode"
+    );
     terminal.send(b"exit\r");
     assert!(terminal.wait_exit(DEADLINE).success());
     assert_eq!(terminal.screen(), "(callcenter) exit\r\n");
@@ -62,7 +71,7 @@ fn commands_print_their_messages_and_errors_before_the_next_prompt() {
 #[test]
 fn ctrl_d_on_an_empty_line_leaves_with_status_0() {
     let mut terminal = started();
-    let before = terminal.flags();
+    let before = terminal.initial_flags();
     terminal.send(b"\x04");
     let status = terminal.wait_exit(DEADLINE);
     assert_eq!(status.code(), Some(0));
@@ -75,7 +84,7 @@ fn ctrl_d_on_an_empty_line_leaves_with_status_0() {
 fn sigterm_and_sigint_from_outside_end_it_with_status_0() {
     for signal in [Signal::TERM, Signal::INT] {
         let mut terminal = started();
-        let before = terminal.flags();
+        let before = terminal.initial_flags();
         terminal.send(b"call 7\r");
         terminal.expect(PROMPT);
         terminal.signal(signal);
@@ -89,7 +98,7 @@ fn sigterm_and_sigint_from_outside_end_it_with_status_0() {
 #[test]
 fn the_terminal_modes_are_the_same_after_exit_as_before() {
     let mut terminal = Terminal::spawn(&["--lang", "en"], 80, 24);
-    let before = terminal.flags();
+    let before = terminal.initial_flags();
     terminal.expect(PROMPT);
     terminal.send(b"call 1\r");
     terminal.expect(PROMPT);

@@ -1,6 +1,6 @@
 //! Client mode: the command interpreter, talking to a server (SPEC §6).
 //!
-//! Stdin is one more connection on the reactor ([`standard_io`]), as the
+//! Stdin is one more connection on the reactor ([`standard_io`](crate::reactor::standard_io)), as the
 //! assignment's bonus asks: no thread runs a blocking `cmdloop`. Each valid
 //! command is sent at once (commands are pipelined); replies come back in
 //! command order. What the client prints itself (help, errors found
@@ -27,10 +27,13 @@ use crate::command::{Command, escape_for_terminal, parse_line};
 use crate::error::{ClientError, ConnectFailure, RunError};
 use crate::messages::{Lang, Localized};
 use crate::reactor::{
-    AfterEof, BufferLimits, Channel, ClientFactory, ConnectionLost, LineHandler, LineReceiver,
-    Overflow, Protocol, Reactor, Transport, standard_io, stdin_is_terminal,
+    AfterEof, BufferLimits, Channel, ClientFactory, ConnectionLost, LineHandler, Overflow,
+    Protocol, Reactor, Transport,
 };
-use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
+use crate::repl::{
+    KnownIds, Screen, command_completer, console_io, overlong_line_error, stdio_failure,
+    takes_operator,
+};
 use crate::sys::{resolve, write_stderr};
 use crate::wire::{Frame, Framer, decode_reply, encode_request};
 
@@ -53,8 +56,10 @@ enum Pending {
 struct Client {
     lang: Lang,
     reactor: Reactor,
-    /// Show a prompt (stdin is a terminal).
-    interactive: bool,
+    /// Where replies and messages go; shows the prompt on a terminal.
+    screen: Screen,
+    /// Operator ids typed in this session, for Tab completion.
+    known_ids: KnownIds,
     stdio: Option<Transport>,
     server: Option<Transport>,
     /// What is due to be printed, in command order.
@@ -77,16 +82,15 @@ struct Client {
 
 impl Client {
     fn print(&self, channel: Channel, text: &str) {
-        if let Some(stdio) = &self.stdio {
-            stdio.write_to(channel, text.as_bytes());
+        if self.stdio.is_some() {
+            self.screen.print(channel, text);
         }
     }
 
     /// Prints a message's lines, if it has any, ending with a newline.
     fn print_line(&self, channel: Channel, text: &str) {
         if !text.is_empty() {
-            self.print(channel, text);
-            self.print(channel, "\n");
+            self.print(channel, &format!("{text}\n"));
         }
     }
 
@@ -107,8 +111,8 @@ impl Client {
     }
 
     fn prompt(&self) {
-        if self.interactive && !self.input_done && self.pending.is_empty() {
-            self.print(Channel::Out, PROMPT);
+        if !self.input_done && self.pending.is_empty() {
+            self.screen.prompt();
         }
     }
 
@@ -119,6 +123,9 @@ impl Client {
         match parse_line(line) {
             Ok(None) => {}
             Ok(Some(Command::Queue(verb, id))) => {
+                if takes_operator(verb) {
+                    self.known_ids.insert(&id);
+                }
                 self.request.clear();
                 encode_request(&mut self.request, verb, &id);
                 if let Some(server) = &self.server {
@@ -173,14 +180,8 @@ impl Client {
             if !reply.event {
                 debug!("a reply with nothing in flight: printed as an event");
             }
-            let prompt_showing = self.interactive && !self.input_done && self.pending.is_empty();
-            if prompt_showing {
-                self.print(Channel::Out, "\n");
-            }
+            // Above the prompt and the line being typed, if they are shown.
             self.print_line(channel, &text);
-            if prompt_showing {
-                self.prompt();
-            }
             return;
         }
         // Replies come in command order: the first entry is this one's.
@@ -274,10 +275,8 @@ impl LineHandler for Console {
 
     fn read_connection_lost(&mut self) -> AfterEof {
         let mut client = self.client.borrow_mut();
-        if client.interactive && client.pending.is_empty() {
-            // Ctrl-D at the prompt: leave the shell's prompt on a line of its own.
-            client.print(Channel::Out, "\n");
-        }
+        // Ctrl-D at the prompt: leave the shell's prompt on a line of its own.
+        client.screen.end_of_input();
         client.input_done = true;
         client.finish_if_done();
         // Replies may still be due: keep stdout open until they are printed.
@@ -319,10 +318,8 @@ impl Protocol for ServerSide {
         let console = Console {
             client: self.client.clone(),
         };
-        if let Err(error) = standard_io(
-            &reactor,
-            LineReceiver::new(console).with_max_length(MAX_LINE),
-        ) {
+        let screen = self.client.borrow().screen.clone();
+        if let Err(error) = console_io(&reactor, &screen, console) {
             let mut client = self.client.borrow_mut();
             client.failure = Some(RunError::Stdio(error));
             client.failed = true;
@@ -391,10 +388,15 @@ impl ClientFactory for Connector {
 pub fn run(options: &ClientOptions) -> Result<ExitCode, RunError> {
     let reactor = Reactor::new()?;
     reactor.install_signal_handlers()?;
+    let screen = Screen::for_stdin();
+    let known_ids = KnownIds::default();
+    let typed = known_ids.clone();
+    screen.set_completer(command_completer(move || typed.list()));
     let client = Rc::new(RefCell::new(Client {
         lang: options.lang,
         reactor: reactor.clone(),
-        interactive: stdin_is_terminal(),
+        screen: screen.clone(),
+        known_ids,
         stdio: None,
         server: None,
         pending: VecDeque::new(),
@@ -418,6 +420,7 @@ pub fn run(options: &ClientOptions) -> Result<ExitCode, RunError> {
                 addr: options.connect.clone(),
                 reason,
             });
+            screen.finish();
             write_stderr(&text);
             return Ok(ExitCode::FAILURE);
         }
@@ -429,7 +432,10 @@ pub fn run(options: &ClientOptions) -> Result<ExitCode, RunError> {
             addr: options.connect.clone(),
         },
     );
-    reactor.run()?;
+    let result = reactor.run();
+    // The terminal's modes come back on every way out, errors included.
+    screen.finish();
+    result?;
     let mut client = client.borrow_mut();
     if let Some(failure) = client.failure.take() {
         return Err(failure);

@@ -1,7 +1,7 @@
 //! Standalone mode: commands on stdin, messages on stdout, errors on stderr.
 //!
 //! The assignment's "basic implementation", as a line protocol on
-//! [`standard_io`]: no thread waits on stdin, so ring timeouts fire while the
+//! [`standard_io`](crate::reactor::standard_io): no thread waits on stdin, so ring timeouts fire while the
 //! program waits for input, and print at once.
 
 use std::cell::RefCell;
@@ -16,10 +16,11 @@ use crate::error::RunError;
 use crate::messages::{Lang, Localized};
 use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
-    AfterEof, ConnectionLost, LineHandler, LineReceiver, Overflow, Protocol, Reactor, Transport,
-    standard_io, stdin_is_terminal,
+    AfterEof, Channel, ConnectionLost, LineHandler, Overflow, Protocol, Reactor, Transport,
 };
-use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
+use crate::repl::{
+    Screen, command_completer, console_io, overlong_line_error, plain_lines, stdio_failure,
+};
 use crate::sys::{resolve, write_stderr};
 use crate::web::site::{Connections, Site, listen_http};
 
@@ -31,8 +32,8 @@ pub const MAX_HTTP_CLIENTS: usize = 1024;
 pub struct Console {
     service: QueueService,
     lang: Lang,
-    /// Show a prompt (stdin is a terminal).
-    interactive: bool,
+    /// Where messages go; shows the prompt on a terminal.
+    screen: Screen,
     reactor: Reactor,
     transport: Option<Transport>,
     /// Ring-timeout messages, printed as they happen, while the console lasts.
@@ -44,13 +45,13 @@ pub struct Console {
 }
 
 impl Console {
-    /// An interpreter over `service`. `interactive` shows the prompt.
-    pub fn new(service: QueueService, reactor: Reactor, interactive: bool) -> Console {
+    /// An interpreter over `service`, printing on `screen`.
+    pub fn new(service: QueueService, reactor: Reactor, screen: Screen) -> Console {
         let lang = service.lang();
         Console {
             service,
             lang,
-            interactive,
+            screen,
             reactor,
             transport: None,
             events: None,
@@ -59,29 +60,19 @@ impl Console {
         }
     }
 
-    fn prompt(&self) {
-        if let Some(transport) = &self.transport
-            && self.interactive
-            && !transport.disconnecting()
-        {
-            transport.write(PROMPT.as_bytes());
-        }
-    }
-
     fn report(&mut self, error: &dyn Localized) {
         self.text.clear();
         error.write_in(self.lang, &mut self.text);
         self.text.push('\n');
-        if let Some(transport) = &self.transport {
-            transport.write_err(self.text.as_bytes());
-        }
+        self.screen.print(Channel::Err, &self.text);
     }
 
     /// The console as the protocol standard I/O runs: its input framed in
     /// lines of at most [`MAX_LINE`] bytes. Tests run it over
     /// [`Transport::memory()`] as the reactor runs it over stdin and stdout.
     pub fn into_protocol(self) -> Box<dyn Protocol> {
-        Box::new(LineReceiver::new(self).with_max_length(MAX_LINE))
+        let screen = self.screen.clone();
+        Box::new(plain_lines(&screen, self))
     }
 
     /// Runs one line, writing its messages (stdout) or error (stderr).
@@ -94,14 +85,14 @@ impl Console {
             Ok(Some(Command::Queue(verb, id))) => {
                 self.text.clear();
                 match self.service.execute(verb, &id, &mut self.text) {
-                    Ok(()) => transport.write(self.text.as_bytes()),
+                    Ok(()) => self.screen.print(Channel::Out, &self.text),
                     Err(error) => self.report(&error),
                 }
             }
             Ok(Some(Command::Help(topic))) => {
                 self.text.clear();
                 self.lang.write_help(topic, &mut self.text);
-                transport.write(self.text.as_bytes());
+                self.screen.print(Channel::Out, &self.text);
             }
             Ok(Some(Command::Exit)) => transport.lose_connection(),
             Err(error) => {
@@ -114,25 +105,20 @@ impl Console {
 
 impl LineHandler for Console {
     fn connection_made(&mut self, transport: Transport) {
-        self.transport = Some(transport.clone());
+        self.transport = Some(transport);
         // Messages caused by a timer go straight out; on a terminal they
-        // start on a fresh line and the prompt is shown again after them.
-        let interactive = self.interactive;
-        self.events = Some(self.service.subscribe(Box::new(move |text| {
-            if interactive {
-                transport.write(b"\n");
-            }
-            transport.write(text.as_bytes());
-            if interactive {
-                transport.write(PROMPT.as_bytes());
-            }
-        })));
-        self.prompt();
+        // go above the prompt and the line being typed.
+        let screen = self.screen.clone();
+        self.events = Some(
+            self.service
+                .subscribe(Box::new(move |text| screen.print(Channel::Out, text))),
+        );
+        self.screen.prompt();
     }
 
     fn line_received(&mut self, line: &[u8]) {
         self.run_line(line);
-        self.prompt();
+        self.screen.prompt();
     }
 
     fn line_length_exceeded(&mut self, line: &[u8]) -> Overflow {
@@ -142,11 +128,7 @@ impl LineHandler for Console {
 
     fn read_connection_lost(&mut self) -> AfterEof {
         // Ctrl-D at the prompt: leave the shell's prompt on a line of its own.
-        if self.interactive
-            && let Some(transport) = &self.transport
-        {
-            transport.write(b"\n");
-        }
+        self.screen.end_of_input();
         AfterEof::Close
     }
 
@@ -197,11 +179,21 @@ pub fn run(options: &QueueOptions) -> Result<(), RunError> {
         // On stderr: stdout is the session's transcript.
         write_stderr(&format!("HTTP listening on {bound}\n"));
     }
-    let console = Console::new(service.clone(), reactor.clone(), stdin_is_terminal());
+    let screen = Screen::for_stdin();
+    let operators = service.clone();
+    screen.set_completer(command_completer(move || {
+        operators.inspect(|engine| {
+            (0..engine.operator_count())
+                .filter_map(|index| engine.operator_id(index).map(str::to_owned))
+                .collect()
+        })
+    }));
+    let console = Console::new(service.clone(), reactor.clone(), screen.clone());
     let failure = console.failure.clone();
-    standard_io(&reactor, console.into_protocol())?;
-    let result = reactor.run();
+    let result = console_io(&reactor, &screen, console).and_then(|_| reactor.run());
     service.flush_queue_log();
+    // The terminal's modes come back on every way out, errors included.
+    screen.finish();
     result?;
     match failure.borrow_mut().take() {
         Some(error) => Err(error),

@@ -50,6 +50,7 @@ mod clock;
 mod line;
 mod protocol;
 pub mod recvline;
+mod signals;
 mod stdio;
 mod tcp;
 mod timer;
@@ -123,6 +124,8 @@ pub(crate) enum Source {
     Listener(ListenerState),
     Connecting(ConnectingState),
     Signals(signal_hook_mio::v1_0::Signals),
+    /// Signals handed to a callback ([`Reactor::on_signals`]).
+    Callback(signals::SignalSource),
 }
 
 /// A slab slot: the source and the generation its tokens carry.
@@ -155,8 +158,6 @@ pub(crate) struct Inner {
     read_buffer: RefCell<Vec<u8>>,
     /// The events of one poll, copied out; reused every turn.
     ready: RefCell<Vec<(Token, bool, bool)>>,
-    /// What SIGHUP does, once [`Reactor::on_sighup`] set it.
-    hangup: RefCell<Option<Box<dyn FnMut()>>>,
 }
 
 /// The event loop. Mirrors `twisted.internet.reactor`.
@@ -193,7 +194,6 @@ impl Reactor {
                 resumed: RefCell::new(Vec::new()),
                 read_buffer: RefCell::new(vec![0; READ_CHUNK]),
                 ready: RefCell::new(Vec::new()),
-                hangup: RefCell::new(None),
             }),
         })
     }
@@ -327,24 +327,10 @@ impl Reactor {
     }
 
     /// Runs `handler` on the loop at each SIGHUP, instead of the default
-    /// (the process ends). Mirrors a `signal.signal(SIGHUP, ...)` handler
-    /// that only schedules work with `reactor.callFromThread`: the signal is
-    /// noted, and acted on from the loop. Servers reopen their logs with it.
-    pub fn on_sighup(&self, handler: impl FnMut() + 'static) -> io::Result<()> {
-        *self.inner.hangup.borrow_mut() = Some(Box::new(handler));
-        let mut signals = signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGHUP])?;
-        let mut sources = self.inner.sources.borrow_mut();
-        let (key, generation) = self.vacant(&sources)?;
-        self.inner.registry.register(
-            &mut signals,
-            make_token(key, generation, Sub::Main),
-            Interest::READABLE,
-        )?;
-        sources.insert(Entry {
-            generation,
-            source: Source::Signals(signals),
-        });
-        Ok(())
+    /// (the process ends). Servers reopen their logs with it; a shorthand
+    /// for [`on_signals`](Reactor::on_signals) with SIGHUP alone.
+    pub fn on_sighup(&self, mut handler: impl FnMut() + 'static) -> io::Result<()> {
+        self.on_signals(&[signal_hook::consts::SIGHUP], move |_| handler())
     }
 
     /// The next slot's key and a fresh generation for it.
@@ -410,7 +396,7 @@ impl Reactor {
             Listener,
             Connecting,
             Signals,
-            Hangup,
+            Callback(signals::SignalCallback, Vec<i32>),
         }
         let action = self.lookup(token, |source, sub| match source {
             Source::Connection(connection) => Action::Connection(
@@ -421,14 +407,14 @@ impl Reactor {
             Source::Listener(_) => Action::Listener,
             Source::Connecting(_) => Action::Connecting,
             Source::Signals(signals) => {
-                let mut action = Action::Hangup;
                 for signal in signals.pending() {
-                    if signal != signal_hook::consts::SIGHUP {
-                        debug!("signal {signal}: stopping");
-                        action = Action::Signals;
-                    }
+                    debug!("signal {signal}: stopping");
                 }
-                action
+                Action::Signals
+            }
+            Source::Callback(source) => {
+                let (callback, signals) = source.take_pending();
+                Action::Callback(callback, signals)
             }
         });
         match action {
@@ -444,14 +430,7 @@ impl Reactor {
             Some(Action::Listener) => self.accept_ready(token),
             Some(Action::Connecting) => self.connect_ready(token),
             Some(Action::Signals) => self.stop(),
-            Some(Action::Hangup) => {
-                // Taken out while it runs, so it may use the reactor.
-                let handler = self.inner.hangup.borrow_mut().take();
-                if let Some(mut handler) = handler {
-                    handler();
-                    self.inner.hangup.borrow_mut().get_or_insert(handler);
-                }
-            }
+            Some(Action::Callback(callback, signals)) => self.deliver_signals(callback, signals),
         }
     }
 

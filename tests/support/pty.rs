@@ -93,6 +93,8 @@ pub struct Terminal {
     exited: Receiver<bool>,
     /// In shell mode, the modes while the shell showed its first prompt.
     shell_flags: Option<Flags>,
+    /// The modes of the fresh pty, before anything ran on it.
+    initial_flags: Flags,
 }
 
 impl Terminal {
@@ -136,6 +138,7 @@ impl Terminal {
 
     fn start(mut command: Command, cols: u16, rows: u16) -> Terminal {
         let (master, slave) = open_pty(cols, rows);
+        let initial_flags = Flags::of(&rustix::termios::tcgetattr(&slave).expect("tcgetattr"));
         let stdio = || Stdio::from(slave.try_clone().expect("dup the pty's slave side"));
         command
             .env_remove("RUST_LOG")
@@ -170,6 +173,7 @@ impl Terminal {
             seen: 0,
             exited,
             shell_flags: None,
+            initial_flags,
         }
     }
 
@@ -190,6 +194,12 @@ impl Terminal {
         self.shell_flags
             .clone()
             .expect("started with spawn_in_shell")
+    }
+
+    /// The terminal's modes before the program (or the shell) started:
+    /// what it must leave behind.
+    pub fn initial_flags(&self) -> Flags {
+        self.initial_flags.clone()
     }
 
     /// The terminal's foreground process group.
