@@ -30,12 +30,10 @@
 //! let flag = fired.clone();
 //! let call = reactor.call_later(Duration::from_secs(10), move || flag.set(true));
 //!
-//! clock.advance(Duration::from_secs(9));
-//! reactor.run_due_timers();
+//! assert_eq!(clock.advance(Duration::from_secs(9)), 0);
 //! assert!(!fired.get() && call.active());
 //!
-//! clock.advance(Duration::from_secs(1));
-//! reactor.run_due_timers();
+//! assert_eq!(clock.advance(Duration::from_secs(1)), 1);
 //! assert!(fired.get() && !call.active());
 //! ```
 //!
@@ -149,6 +147,9 @@ pub(crate) struct Inner {
     pub(crate) dirty: RefCell<Vec<Transport>>,
     /// Transports resumed after a pause: read them even without a new event.
     resumed: RefCell<Vec<Transport>>,
+    /// `run_due_timers` for a clock that jumps (see `Clock::on_advance`),
+    /// which holds it weakly.
+    run_due: Rc<dyn Fn() -> usize>,
     /// The read buffer, lent to one read at a time.
     read_buffer: RefCell<Vec<u8>>,
     /// The events of one poll, copied out; reused every turn.
@@ -176,8 +177,13 @@ impl Reactor {
     pub fn with_clock(clock: Rc<dyn Clock>) -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
-        Ok(Reactor {
-            inner: Rc::new(Inner {
+        let inner = Rc::new_cyclic(|this: &std::rc::Weak<Inner>| {
+            let this = this.clone();
+            let run_due: Rc<dyn Fn() -> usize> = Rc::new(move || match this.upgrade() {
+                Some(inner) => Reactor { inner }.run_due_timers(),
+                None => 0,
+            });
+            Inner {
                 poll: RefCell::new(poll),
                 registry,
                 events: RefCell::new(Events::with_capacity(1024)),
@@ -189,8 +195,11 @@ impl Reactor {
                 resumed: RefCell::new(Vec::new()),
                 read_buffer: RefCell::new(vec![0; READ_CHUNK]),
                 ready: RefCell::new(Vec::new()),
-            }),
-        })
+                run_due,
+            }
+        });
+        inner.timers.clock.on_advance(Rc::downgrade(&inner.run_due));
+        Ok(Reactor { inner })
     }
 
     /// The current time on the reactor's clock. Mirrors `reactor.seconds`.
@@ -213,8 +222,9 @@ impl Reactor {
     }
 
     /// Runs the delayed calls that are due, then flushes what they wrote;
-    /// returns how many ran. With a [`ManualClock`], tests call this after
-    /// `advance` (together, Twisted's `task.Clock.advance`).
+    /// returns how many ran. One round, as one turn of the loop runs them
+    /// (Twisted's `runUntilCurrent`): calls scheduled meanwhile wait for the
+    /// next round. [`ManualClock::advance`] calls it until nothing is due.
     pub fn run_due_timers(&self) -> usize {
         let ran = self.inner.timers.run_due();
         self.flush_dirty();
