@@ -46,6 +46,7 @@
 
 mod clock;
 mod line;
+mod looping;
 mod protocol;
 mod stdio;
 mod tcp;
@@ -63,6 +64,7 @@ use slab::Slab;
 
 pub use clock::{Clock, ManualClock, RealClock};
 pub use line::{LineHandler, LineReceiver, Overflow};
+pub use looping::LoopingCall;
 pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
 pub use stdio::{STDIO_LIMITS, standard_io, stdin_is_terminal};
 pub use tcp::{ClientFactory, Listener};
