@@ -437,3 +437,40 @@ See [the spec](spec.md#rules), [far](https://example.com) and `[x](gone.md)`.
         ["src/engine.rs", "examples/timers.rs"]
     );
 }
+
+/// The reactor's parts are public modules, so `cargo doc` shows their
+/// module docs (the `LineReceiver` example, the epoll fallback of standard
+/// I/O): each is reachable by its own path.
+#[test]
+fn the_reactor_modules_are_public() {
+    use callcenter::reactor::{clock, line, looping, protocol, stdio, tcp, timer, transport};
+    let names = [
+        std::any::type_name::<clock::ManualClock>(),
+        std::any::type_name::<line::Overflow>(),
+        std::any::type_name::<looping::LoopingCall>(),
+        std::any::type_name::<protocol::ConnectionLost>(),
+        std::any::type_name::<transport::BufferLimits>(),
+        std::any::type_name::<timer::TimerError>(),
+        std::any::type_name::<tcp::Listener>(),
+    ];
+    assert_eq!(
+        names,
+        [
+            "callcenter::reactor::clock::ManualClock",
+            "callcenter::reactor::line::Overflow",
+            "callcenter::reactor::looping::LoopingCall",
+            "callcenter::reactor::protocol::ConnectionLost",
+            "callcenter::reactor::transport::BufferLimits",
+            "callcenter::reactor::timer::TimerError",
+            "callcenter::reactor::tcp::Listener",
+        ]
+    );
+    assert_eq!(stdio::STDIO_LIMITS.high_water, 64 * 1024);
+    let front = read("src/lib.rs");
+    for guide in ["docs/twisted-to-rust.md", "examples/"] {
+        assert!(
+            front.contains(guide),
+            "src/lib.rs does not point to {guide}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! Each mode imports only from the layers below it (never from another
 //! mode): [`standalone`] and [`server`] run a
 //! [`QueueService`](crate::queue_service::QueueService); [`client`] and
-//! [`bench`] talk to a server over [`wire`](crate::wire).
+//! [`bench`](mod@bench) talk to a server over [`wire`](crate::wire).
 
 pub mod bench;
 pub mod client;
