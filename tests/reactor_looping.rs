@@ -12,12 +12,11 @@ use callcenter::reactor::{LoopingCall, Reactor};
 mod reactor_support;
 use reactor_support::*;
 
+/// The clock time of each run and the count it was given.
+type Runs = Rc<RefCell<Vec<(Duration, u64)>>>;
+
 /// A loop that logs the clock time of each run and the count it was given.
-fn counting_loop(
-    reactor: &Reactor,
-    interval: Duration,
-    now: bool,
-) -> (LoopingCall, Rc<RefCell<Vec<(Duration, u64)>>>) {
+fn counting_loop(reactor: &Reactor, interval: Duration, now: bool) -> (LoopingCall, Runs) {
     let runs = Rc::new(RefCell::new(Vec::new()));
     let (log, clock) = (runs.clone(), reactor.clone());
     let looping = LoopingCall::start_with_count(reactor, interval, now, move |count| {

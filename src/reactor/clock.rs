@@ -69,7 +69,7 @@ pub struct ManualClock {
     now: Rc<Cell<Duration>>,
     /// The "run what is due" step of each reactor on this clock; weak, so a
     /// clock kept by a test does not keep a dropped reactor alive.
-    reactors: Rc<RefCell<Vec<Weak<dyn Fn() -> usize>>>>,
+    reactors: Rc<RefCell<Vec<RunDue>>>,
 }
 
 impl std::fmt::Debug for ManualClock {
@@ -79,6 +79,9 @@ impl std::fmt::Debug for ManualClock {
             .finish()
     }
 }
+
+/// A reactor's "run what is due" step, held weakly (see [`Clock::on_advance`]).
+type RunDue = Weak<dyn Fn() -> usize>;
 
 /// Most rounds of due calls one [`ManualClock::advance`] runs: a call that
 /// keeps rescheduling itself with no delay would otherwise never let it
