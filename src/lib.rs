@@ -11,7 +11,8 @@
 //!
 //! [`reactor`] is the event loop and nothing else: `Reactor` (`run`, `stop`,
 //! `call_later`), `Protocol`/`Factory`/`ClientFactory`, `Transport` (buffered,
-//! never-blocking writes with backpressure), `LineReceiver`, `standard_io`,
+//! never-blocking writes with backpressure), pull-based framing (`Decoder`,
+//! `Framed`, `LineReceiver`), `standard_io`,
 //! TCP listening and connecting, `LoopingCall`, and the `Clock` that tests
 //! drive by hand. It
 //! knows nothing of calls: the examples in `examples/` use it alone.

@@ -47,9 +47,11 @@
 //! [`timer`] (`callLater`, `DelayedCall`), [`clock`] (`task.Clock`),
 //! [`looping`] (`task.LoopingCall`), [`protocol`] (`Protocol`, `Factory`),
 //! [`transport`] (`ITransport`, `StringTransport`, flow control),
-//! [`line`](mod@line) (`basic.LineReceiver`, with an example over
-//! [`Transport::memory`]), [`tcp`] (`listenTCP`, `connectTCP`) and
-//! [`stdio`] (`StandardIO`, and the fallback for the files epoll refuses).
+//! [`framing`] (the `basic.py` receivers, as a pull-based `Decoder` and
+//! one `Framed` adapter), [`line`](mod@line) (`basic.LineReceiver`, with an
+//! example over [`Transport::memory`]), [`descriptor`] (what is read and
+//! written, and the fallback for the files epoll refuses), [`tcp`]
+//! (`listenTCP`, `connectTCP`) and [`stdio`] (`StandardIO`).
 //!
 //! Two guides live outside the code: `docs/twisted-to-rust.md` walks
 //! through each Twisted idea next to its counterpart here, quoting the
@@ -66,6 +68,7 @@
 
 pub mod clock;
 pub mod descriptor;
+pub mod framing;
 pub mod line;
 pub mod looping;
 pub mod protocol;
@@ -86,7 +89,8 @@ use slab::Slab;
 
 pub use clock::{Clock, ManualClock, RealClock};
 pub use descriptor::Channel;
-pub use line::{LineHandler, LineReceiver, Overflow};
+pub use framing::{Decoder, FrameHandler, Framed, Next};
+pub use line::{Line, LineDecoder, LineHandler, LineReceiver, Overflow};
 pub use looping::LoopingCall;
 pub use protocol::{AfterEof, ConnectionLost, Factory, Protocol};
 pub use stdio::{STDIO_LIMITS, standard_io, stdin_is_terminal};
