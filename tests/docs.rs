@@ -2,9 +2,10 @@
 //!
 //! - Every ```` ```rust ```` block of `docs/twisted-to-rust.md` and
 //!   `docs/architecture.md` introduced (within the two previous non-empty
-//!   lines) by a line saying ``From `<path>` `` is a quote: each of its
-//!   non-empty lines, trimmed, must be a line of that file, trimmed, in the
-//!   same order. Lines that are exactly `...` or `// ...` mark elisions.
+//!   lines) by a line saying ``From `<path>` `` is a quote: its lines,
+//!   trimmed, must be consecutive lines of that file, trimmed, except where
+//!   a line that is exactly `...` or `// ...` marks left-out lines (the
+//!   runs between such marks come in the file's order).
 //! - Every relative link in `README.md` and `docs/*.md` names an existing file.
 //! - Every `src/...rs` or `examples/...rs` path written in those docs exists.
 //!
@@ -105,23 +106,74 @@ fn quotes(doc: &str) -> Vec<Quote> {
     found
 }
 
-/// What is wrong with `quote` as a quote of `source_text`: each line that
-/// is not found, in order, among the source's lines.
+/// Whether a quoted line marks left-out lines.
+fn is_elision(line: &str) -> bool {
+    line == "..." || line == "// ..."
+}
+
+/// The runs of a quote between its elision marks, each without the blank
+/// lines at its ends: every run must be a contiguous run of the source.
+fn segments(quote: &Quote) -> Vec<Vec<(usize, &str)>> {
+    let mut runs = vec![Vec::new()];
+    for (doc_line, line) in &quote.lines {
+        let line = line.trim();
+        if is_elision(line) {
+            runs.push(Vec::new());
+        } else if let Some(run) = runs.last_mut() {
+            run.push((*doc_line, line));
+        }
+    }
+    for run in &mut runs {
+        while run.last().is_some_and(|(_, line)| line.is_empty()) {
+            run.pop();
+        }
+        let leading = run.iter().take_while(|(_, line)| line.is_empty()).count();
+        run.drain(..leading);
+    }
+    runs.retain(|run| !run.is_empty());
+    runs
+}
+
+/// What is wrong with `quote` as a quote of `source_text`. Each run of
+/// lines between `// ...` marks must be a contiguous run of the source's
+/// lines (compared trimmed), the runs in order; a problem names the first
+/// quoted line that is not where it should be.
 fn misquotes(doc_name: &str, quote: &Quote, source_text: &str) -> Vec<String> {
     let source_lines: Vec<&str> = source_text.lines().map(str::trim).collect();
     let mut problems = Vec::new();
     let mut next = 0;
-    for (doc_line, line) in &quote.lines {
-        let line = line.trim();
-        if line.is_empty() || line == "..." || line == "// ..." {
-            continue;
-        }
-        match source_lines[next..].iter().position(|&l| l == line) {
-            Some(offset) => next += offset + 1,
+    for run in segments(quote) {
+        // The longest match of the run's first lines, from each place its
+        // first line occurs after the previous run.
+        let best = (next..source_lines.len())
+            .filter(|&start| source_lines[start] == run[0].1)
+            .map(|start| {
+                let matched = run
+                    .iter()
+                    .zip(&source_lines[start..])
+                    .take_while(|((_, quoted), source)| quoted == *source)
+                    .count();
+                (matched, start)
+            })
+            .max_by_key(|&(matched, start)| (matched, std::cmp::Reverse(start)));
+        match best {
+            Some((matched, start)) if matched == run.len() => next = start + matched,
+            Some((matched, start)) => {
+                let (doc_line, line) = run[matched];
+                problems.push(format!(
+                    "{doc_name}:{doc_line}: the block opened at line {} quotes `{}`, \
+                     but its line `{line}` is not line {} of that file (mark left-out \
+                     lines with `// ...`)",
+                    quote.fence_line,
+                    quote.source,
+                    start + matched + 1
+                ));
+                next = start + matched;
+            }
             None => problems.push(format!(
-                "{doc_name}:{doc_line}: the block opened at line {} quotes `{}`, \
-                 but its line `{line}` is not a line of that file (after line {next} of it)",
-                quote.fence_line, quote.source
+                "{doc_name}:{}: the block opened at line {} quotes `{}`, \
+                 but its line `{}` is not a line of that file (after line {next} of it)",
+                run[0].0, quote.fence_line, quote.source, run[0].1
             )),
         }
     }
@@ -353,10 +405,24 @@ See [the spec](spec.md#rules), [far](https://example.com) and `[x](gone.md)`.
         misquotes("demo.md", &found[1], source),
         vec![
             "demo.md:20: the block opened at line 18 quotes `src/demo.rs`, but its line \
-             `fn a() {` is not a line of that file (after line 3 of it)"
+             `fn a() {` is not line 4 of that file (mark left-out lines with `// ...`)"
                 .to_string()
         ]
     );
+    // The same lines, in order, but with one left out and no `// ...`.
+    let gap = quotes("From `src/demo.rs`:\n\n```rust\nfn a() {\n    b();\n}\n```\n");
+    assert_eq!(
+        misquotes("gap.md", &gap[0], source),
+        vec![
+            "gap.md:5: the block opened at line 3 quotes `src/demo.rs`, but its line \
+             `b();` is not line 2 of that file (mark left-out lines with `// ...`)"
+                .to_string()
+        ]
+    );
+    // Blank lines at the ends of a run, and a run that starts later, are fine.
+    let runs =
+        quotes("From `src/demo.rs`:\n```rust\n\n    let x = 1;\n    b();\n\n// ...\n}\n```\n");
+    assert_eq!(misquotes("runs.md", &runs[0], source), Vec::<String>::new());
     let links: Vec<String> = prose_lines(doc)
         .iter()
         .flat_map(|(_, line)| link_targets(line))
@@ -370,4 +436,41 @@ See [the spec](spec.md#rules), [far](https://example.com) and `[x](gone.md)`.
         source_paths("see src/engine.rs. and `examples/timers.rs`, not mysrc/x.rs or src/modes/"),
         ["src/engine.rs", "examples/timers.rs"]
     );
+}
+
+/// The reactor's parts are public modules, so `cargo doc` shows their
+/// module docs (the `LineReceiver` example, the epoll fallback of standard
+/// I/O): each is reachable by its own path.
+#[test]
+fn the_reactor_modules_are_public() {
+    use callcenter::reactor::{clock, line, looping, protocol, stdio, tcp, timer, transport};
+    let names = [
+        std::any::type_name::<clock::ManualClock>(),
+        std::any::type_name::<line::Overflow>(),
+        std::any::type_name::<looping::LoopingCall>(),
+        std::any::type_name::<protocol::ConnectionLost>(),
+        std::any::type_name::<transport::BufferLimits>(),
+        std::any::type_name::<timer::TimerError>(),
+        std::any::type_name::<tcp::Listener>(),
+    ];
+    assert_eq!(
+        names,
+        [
+            "callcenter::reactor::clock::ManualClock",
+            "callcenter::reactor::line::Overflow",
+            "callcenter::reactor::looping::LoopingCall",
+            "callcenter::reactor::protocol::ConnectionLost",
+            "callcenter::reactor::transport::BufferLimits",
+            "callcenter::reactor::timer::TimerError",
+            "callcenter::reactor::tcp::Listener",
+        ]
+    );
+    assert_eq!(stdio::STDIO_LIMITS.high_water, 64 * 1024);
+    let front = read("src/lib.rs");
+    for guide in ["docs/twisted-to-rust.md", "examples/"] {
+        assert!(
+            front.contains(guide),
+            "src/lib.rs does not point to {guide}"
+        );
+    }
 }

@@ -82,12 +82,17 @@ fn yes_help_prints_at_once_while_input_keeps_coming() {
                 Ok(n) => total += n,
             }
         }
-        let _ = sender.send(total);
+        // Hand stdout back rather than close it: a closed pipe would end
+        // the program before its memory is measured.
+        let _ = sender.send((total, stdout));
     });
-    let got = received.recv_timeout(Duration::from_secs(5));
+    let got = received
+        .recv_timeout(Duration::from_secs(5))
+        .map(|(total, stdout)| (total, Some(stdout)));
     let resident = resident_kib(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
+    let got = got.map(|(total, _stdout)| total);
     assert!(
         got.is_ok_and(|total| total >= 4 << 20),
         "4 MiB of output did not come promptly: {got:?}"

@@ -1,6 +1,6 @@
 //! Tests of the queue service (`callcenter::queue_service::QueueService`):
 //! the engine wired to the reactor's timers, on a [`ManualClock`] (never a
-//! sleep: the clock is advanced, then `run_due_timers` runs what is due).
+//! sleep: advancing the clock runs what fell due, as `task.Clock.advance` does).
 //!
 //! - The ring timeout of SPEC §5: an ignored call is offered to another
 //!   operator, or to the same one when nobody else is free, exactly at the
@@ -74,11 +74,10 @@ impl Rig {
         out
     }
 
-    /// Moves the clock and runs the due timers; returns how many ran and
-    /// what the event sink received meanwhile (then forgets it).
+    /// Moves the clock, which runs the due timers; returns how many ran
+    /// and what the event sink received meanwhile (then forgets it).
     fn advance(&self, by: Duration) -> (usize, String) {
-        self.clock.advance(by);
-        let ran = self.reactor.run_due_timers();
+        let ran = self.clock.advance(by);
         (ran, self.events.take())
     }
 
@@ -436,8 +435,7 @@ fn a_dropped_service_cancels_its_timers() {
     drop(subscription);
     // Its ring timer went with it: nothing is left to fire.
     assert_eq!(reactor.pending_calls(), 0);
-    clock.advance(secs(10));
-    assert_eq!(reactor.run_due_timers(), 0);
+    assert_eq!(clock.advance(secs(10)), 0);
     assert_eq!(*events.borrow(), "");
     assert_eq!(reactor.pending_calls(), 0);
 }

@@ -1,11 +1,12 @@
 //! Line framing: turns a byte stream into lines.
 //!
-//! Mirrors `twisted.protocols.basic.LineReceiver`: a [`Protocol`] that
-//! buffers input, cuts it at the delimiter (`\n`; a `\r` before it is
-//! dropped too, so `\r\n` works), and hands each line to a [`LineHandler`].
-//! Lines are bounded by `max_length`, the partial line in the buffer too, so
-//! a peer that never sends a delimiter cannot grow memory. Each byte is
-//! scanned for the delimiter once, however the input is chunked.
+//! Mirrors `twisted.protocols.basic.LineReceiver`. [`LineDecoder`] cuts
+//! input at the delimiter (`\n`; a `\r` before it is dropped too, so
+//! `\r\n` works); [`LineReceiver`] is the [`Framed`] protocol that drives
+//! it and hands each line to a [`LineHandler`]. Lines are bounded by
+//! `max_length`, the partial line in the buffer too, so a peer that never
+//! sends a delimiter cannot grow memory. Each byte is scanned for the
+//! delimiter once, however the input is chunked.
 //!
 //! ```
 //! use std::cell::RefCell;
@@ -29,7 +30,8 @@
 //! assert_eq!(*lines.borrow(), ["call 1", "answer A"]);
 //! ```
 
-use super::protocol::{AfterEof, ConnectionLost, Protocol};
+use super::framing::{Decoder, FrameHandler, Framed, Next};
+use super::protocol::{AfterEof, ConnectionLost};
 use super::transport::Transport;
 
 /// What to do after a line longer than the maximum.
@@ -77,212 +79,202 @@ pub trait LineHandler {
     }
 }
 
-/// A protocol that splits its input into lines for a [`LineHandler`].
+/// A frame of [`LineDecoder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// A line, without its delimiter (nor a `\r` before it).
+    Complete(&'a [u8]),
+    /// A line, or the partial line buffered so far, longer than the
+    /// maximum: at least its first `max_length` bytes. The rest of a
+    /// partial one is dropped, up to its delimiter.
+    TooLong(&'a [u8]),
+}
+
+/// Cuts a byte stream into lines. Sans-I/O; see [`Decoder`].
 ///
-/// Mirrors `twisted.protocols.basic.LineReceiver` (`delimiter`, `MAX_LENGTH`).
-pub struct LineReceiver<H> {
-    /// Receives the lines.
-    pub handler: H,
+/// Mirrors the parsing half of `twisted.protocols.basic.LineReceiver`
+/// (`delimiter`, `MAX_LENGTH`).
+#[derive(Debug, Clone)]
+pub struct LineDecoder {
     /// The line delimiter. Mirrors `LineReceiver.delimiter` (one byte here).
     pub delimiter: u8,
     /// The longest line accepted, in bytes, delimiter excluded.
     /// Mirrors `LineReceiver.MAX_LENGTH`.
     pub max_length: usize,
-    /// Set in `connection_made`; asked whether to go on delivering.
-    transport: Option<Transport>,
-    /// The partial line carried over from earlier chunks.
+    /// Received bytes; those before `start` are already handed out.
     buffer: Vec<u8>,
+    /// Where the next line starts.
+    start: usize,
+    /// Bytes before this hold no delimiter: never scanned twice.
+    scanned: usize,
     /// Dropping input up to the next delimiter after an over-long line.
     discarding: bool,
-    /// Input not yet cut into lines because reading is paused (see
-    /// `Transport::reading_paused`): handed out when input resumes.
-    held: Vec<u8>,
-    /// End of input was reached: deliver what is held without pausing.
-    at_eof: bool,
 }
 
-impl<H: LineHandler> LineReceiver<H> {
+impl Default for LineDecoder {
+    fn default() -> LineDecoder {
+        LineDecoder::new()
+    }
+}
+
+impl LineDecoder {
     /// Lines end with `\n`; the default maximum is 16 KiB, as in Twisted.
-    pub fn new(handler: H) -> LineReceiver<H> {
-        LineReceiver {
-            handler,
+    pub fn new() -> LineDecoder {
+        LineDecoder {
             delimiter: b'\n',
             max_length: 16 * 1024,
-            transport: None,
             buffer: Vec::new(),
+            start: 0,
+            scanned: 0,
             discarding: false,
-            held: Vec::new(),
-            at_eof: false,
         }
     }
 
-    /// Sets [`max_length`](LineReceiver::max_length), as a Twisted subclass
-    /// sets `MAX_LENGTH`.
-    pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<H> {
-        self.max_length = max_length;
-        self
-    }
-
-    fn paused(&self) -> bool {
-        !self.at_eof
-            && self
-                .transport
-                .as_ref()
-                .is_some_and(Transport::reading_paused)
-    }
-
-    fn stopped(&self) -> bool {
-        self.transport
-            .as_ref()
-            .is_some_and(Transport::disconnecting)
-    }
-
-    /// Delivers one complete line (delimiter removed). Returns false to stop.
-    fn deliver(&mut self, mut line: &[u8]) -> bool {
-        if self.stopped() {
-            return false;
-        }
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
-        }
-        if line.len() > self.max_length {
-            return self.exceeded(line, false);
-        }
-        self.handler.line_received(line);
-        true
-    }
-
-    /// Handles an over-long line; `partial` if its delimiter has not arrived.
-    fn exceeded(&mut self, line: &[u8], partial: bool) -> bool {
-        match self.handler.line_length_exceeded(line) {
-            Overflow::Disconnect => {
-                if let Some(transport) = &self.transport {
-                    transport.lose_connection();
-                }
-                false
-            }
-            Overflow::Discard => {
-                self.discarding = partial;
-                true
+    /// The next delimiter at or after `start`, scanning only new bytes.
+    fn find_delimiter(&mut self) -> Option<usize> {
+        let from = self.scanned.max(self.start);
+        match self.buffer[from..]
+            .iter()
+            .position(|&b| b == self.delimiter)
+        {
+            Some(offset) => Some(from + offset),
+            None => {
+                self.scanned = self.buffer.len();
+                None
             }
         }
     }
 
-    /// Whether a partial line can no longer become a valid one.
-    fn partial_too_long(&self, partial: &[u8]) -> bool {
-        let content = match partial {
-            [rest @ .., b'\r'] => rest,
-            _ => partial,
-        };
-        content.len() > self.max_length
-    }
-
-    /// Cuts `data` into lines; returns the unterminated tail, or `None` if
-    /// delivery stopped.
-    fn split<'a>(&mut self, mut data: &'a [u8]) -> Option<&'a [u8]> {
-        while let Some(end) = data.iter().position(|&b| b == self.delimiter) {
-            if self.paused() {
-                // Keep the rest for when reading resumes (as Twisted's
-                // `LineReceiver` stops its loop while `paused`).
-                self.held.extend_from_slice(data);
-                return None;
-            }
-            if !self.deliver(&data[..end]) {
-                return None;
-            }
-            data = &data[end + 1..];
-        }
-        Some(data)
+    /// Hands out `start..end` (the delimiter, if any, at `end`) and moves
+    /// past it.
+    fn take(&mut self, end: usize, skip: usize) -> &[u8] {
+        let line = self.start..end;
+        self.start = end + skip;
+        self.scanned = self.start;
+        &self.buffer[line]
     }
 }
 
-impl<H: LineHandler> Protocol for LineReceiver<H> {
-    fn connection_made(&mut self, transport: Transport) {
-        self.transport = Some(transport.clone());
-        self.handler.connection_made(transport);
+/// `line` without one trailing `\r`.
+fn content(line: &[u8]) -> &[u8] {
+    match line {
+        [rest @ .., b'\r'] => rest,
+        _ => line,
+    }
+}
+
+impl Decoder for LineDecoder {
+    type Frame<'a> = Line<'a>;
+
+    fn receive(&mut self, bytes: &[u8]) {
+        if self.start > 0 {
+            // Forget what was handed out; keep the partial line (or the
+            // lines held while paused) at the front.
+            self.buffer.drain(..self.start);
+            self.scanned -= self.start.min(self.scanned);
+            self.start = 0;
+        }
+        self.buffer.extend_from_slice(bytes);
     }
 
-    fn data_received(&mut self, data: &[u8]) {
-        if self.held.is_empty() {
-            self.cut(data);
-        } else {
-            let mut held = std::mem::take(&mut self.held);
-            held.extend_from_slice(data);
-            self.cut(&held);
+    fn next_frame(&mut self) -> Option<Line<'_>> {
+        if self.discarding {
+            match self.find_delimiter() {
+                Some(end) => {
+                    self.take(end, 1);
+                    self.discarding = false;
+                }
+                None => {
+                    let end = self.buffer.len();
+                    self.take(end, 0);
+                    return None;
+                }
+            }
+        }
+        match self.find_delimiter() {
+            Some(end) => {
+                let max_length = self.max_length;
+                let line = content(self.take(end, 1));
+                Some(if line.len() > max_length {
+                    Line::TooLong(line)
+                } else {
+                    Line::Complete(line)
+                })
+            }
+            None if content(&self.buffer[self.start..]).len() > self.max_length => {
+                // It can no longer become a valid line: report it now
+                // rather than buffer it, and drop the rest of it.
+                self.discarding = true;
+                let end = self.buffer.len();
+                Some(Line::TooLong(self.take(end, 0)))
+            }
+            None => None,
         }
     }
 
-    fn resume_producing(&mut self) {
-        let held = std::mem::take(&mut self.held);
-        self.cut(&held);
+    fn finish(&mut self) -> Option<Line<'_>> {
+        // A last line without a delimiter still counts (as a typed script
+        // whose final newline is missing would be expected to).
+        if self.discarding || self.start == self.buffer.len() {
+            return None;
+        }
+        let max_length = self.max_length;
+        let end = self.buffer.len();
+        let line = content(self.take(end, 0));
+        Some(if line.len() > max_length {
+            Line::TooLong(line)
+        } else {
+            Line::Complete(line)
+        })
+    }
+}
+
+/// Every [`LineHandler`] handles the frames of a [`LineDecoder`].
+impl<H: LineHandler> FrameHandler<LineDecoder> for H {
+    fn connection_made(&mut self, transport: Transport) {
+        LineHandler::connection_made(self, transport);
+    }
+
+    fn frame_received(&mut self, frame: Line<'_>) -> Next {
+        match frame {
+            Line::Complete(line) => {
+                self.line_received(line);
+                Next::Continue
+            }
+            Line::TooLong(line) => match self.line_length_exceeded(line) {
+                // The decoder already drops the rest of a partial line.
+                Overflow::Discard => Next::Continue,
+                Overflow::Disconnect => Next::Disconnect,
+            },
+        }
     }
 
     fn read_connection_lost(&mut self) -> AfterEof {
-        // Lines held while paused come first, all of them: nothing more
-        // will be read, so there is nothing left to hold back.
-        self.at_eof = true;
-        if !self.held.is_empty() {
-            let held = std::mem::take(&mut self.held);
-            self.cut(&held);
-        }
-        // A last line without a delimiter still counts (as a typed script
-        // whose final newline is missing would be expected to).
-        if !self.buffer.is_empty() && !self.discarding {
-            let line = std::mem::take(&mut self.buffer);
-            self.deliver(&line);
-        }
-        self.handler.read_connection_lost()
+        LineHandler::read_connection_lost(self)
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
-        self.handler.connection_lost(reason);
+        LineHandler::connection_lost(self, reason);
     }
 }
 
-impl<H: LineHandler> LineReceiver<H> {
-    /// Cuts a chunk into lines, keeping the partial last one.
-    fn cut(&mut self, mut data: &[u8]) {
-        if self.discarding {
-            match data.iter().position(|&b| b == self.delimiter) {
-                None => return,
-                Some(end) => {
-                    self.discarding = false;
-                    data = &data[end + 1..];
-                }
-            }
-        }
-        if !self.buffer.is_empty() {
-            // Complete the carried-over line; only the new bytes are scanned.
-            match data.iter().position(|&b| b == self.delimiter) {
-                None => {
-                    self.buffer.extend_from_slice(data);
-                    if self.partial_too_long(&self.buffer) {
-                        let partial = std::mem::take(&mut self.buffer);
-                        self.exceeded(&partial, true);
-                    }
-                    return;
-                }
-                Some(end) => {
-                    let mut line = std::mem::take(&mut self.buffer);
-                    line.extend_from_slice(&data[..end]);
-                    data = &data[end + 1..];
-                    let go_on = self.deliver(&line);
-                    // Keep the allocation for the next partial line.
-                    line.clear();
-                    self.buffer = line;
-                    if !go_on {
-                        return;
-                    }
-                }
-            }
-        }
-        let Some(tail) = self.split(data) else {
-            return;
-        };
-        if self.partial_too_long(tail) {
-            self.exceeded(tail, true);
-        } else {
-            self.buffer.extend_from_slice(tail);
-        }
+/// A protocol that splits its input into lines for a [`LineHandler`]:
+/// [`Framed`] over a [`LineDecoder`].
+///
+/// Mirrors `twisted.protocols.basic.LineReceiver`. Lines stop coming once
+/// the transport is disconnecting, and wait while reading is paused.
+pub type LineReceiver<H> = Framed<LineDecoder, H>;
+
+impl<H: LineHandler> Framed<LineDecoder, H> {
+    /// Lines of at most 16 KiB ending with `\n`, for `handler`.
+    pub fn new(handler: H) -> LineReceiver<H> {
+        Framed::with_decoder(LineDecoder::new(), handler)
+    }
+
+    /// Sets the decoder's [`max_length`](LineDecoder::max_length), as a
+    /// Twisted subclass sets `MAX_LENGTH`.
+    pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<H> {
+        self.decoder_mut().max_length = max_length;
+        self
     }
 }

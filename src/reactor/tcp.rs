@@ -17,10 +17,11 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
 use rustix::io::Errno;
 
+use super::descriptor::{Descriptor, Sub};
 use super::protocol::{AfterEof, ConnectionLost, Factory, Protocol};
 use super::timer::DelayedCall;
-use super::transport::{Sink, Transport};
-use super::{Entry, Inner, Reactor, Source, Sub, make_token};
+use super::transport::Transport;
+use super::{Entry, Inner, Reactor, Source, make_token};
 
 /// Connections the kernel may queue before we accept them. Mirrors the
 /// `backlog` argument of `listenTCP`; mio's default (128) would make a
@@ -237,7 +238,7 @@ impl Reactor {
                 token(Sub::Main),
                 Interest::READABLE | Interest::WRITABLE,
             )?;
-            Ok((Sink::Tcp(stream), Some(addr)))
+            Ok((Descriptor::Tcp(stream), Some(addr)))
         })
     }
 

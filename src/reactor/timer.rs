@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::clock::Clock;
+use super::unhandled::guarded;
 
 /// A pending call's place in the queue: deadline first, then scheduling order.
 type TimerKey = (Duration, u64);
@@ -234,7 +235,7 @@ impl Timers {
             let callback = entry.callback.borrow_mut().take();
             if let Some(callback) = callback {
                 // A panicking timed call is logged; the others still run.
-                super::guarded("a timed call", callback);
+                guarded("a timed call", callback);
                 ran += 1;
             }
         }

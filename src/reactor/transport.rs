@@ -8,30 +8,15 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
+use std::time::Instant;
 
-use mio::net::TcpStream;
+use log::debug;
+use mio::Registry;
 
-use super::Inner;
-use super::stdio::StdioFds;
-
-/// Which output of a connection a write goes to.
-///
-/// Twisted's `StandardIO` transport writes stdout only; programs write
-/// errors with `sys.stderr.write`, which blocks and is not ordered with the
-/// transport's buffer. Here both go through one buffer.
-///
-/// A TCP connection has one output; standard I/O has two (stdout, stderr)
-/// that share one ordered buffer, so `2>&1` shows them in the order written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    /// The main output: the socket, or stdout.
-    Out,
-    /// The error output: stderr for standard I/O (the socket for TCP).
-    Err,
-}
+use super::descriptor::{Channel, Descriptor};
 
 /// A run of bytes for one channel, partly sent.
 struct Segment {
@@ -117,16 +102,6 @@ impl OutputBuffer {
     }
 }
 
-/// Where a transport's bytes go.
-pub(crate) enum Sink {
-    /// Nowhere: an in-memory transport for tests keeps everything written.
-    Memory,
-    /// A TCP connection.
-    Tcp(TcpStream),
-    /// The process's standard input and outputs.
-    Stdio(StdioFds),
-}
-
 /// How a flush ended.
 pub(crate) enum Flushed {
     /// Everything was written.
@@ -139,7 +114,7 @@ pub(crate) enum Flushed {
 
 /// A transport's state, shared by the protocol's handle and the reactor.
 pub(crate) struct TransportState {
-    pub(crate) sink: Sink,
+    pub(crate) descriptor: Descriptor,
     pub(crate) output: OutputBuffer,
     /// `lose_connection` was called: close once the output drains.
     pub(crate) disconnecting: bool,
@@ -161,8 +136,9 @@ pub(crate) struct TransportState {
     pub(crate) read_queued: bool,
     /// Reading resumed after a pause: call the protocol's `resume_producing`.
     pub(crate) resumed_from_pause: bool,
-    /// The reactor to ask for a flush; empty for in-memory transports.
-    pub(crate) reactor: Weak<Inner>,
+    /// The reactor's lists to join for a flush or a read; empty for
+    /// in-memory transports.
+    pub(crate) reactor: Weak<WorkLists>,
     /// The remote address (TCP only).
     pub(crate) peer: Option<SocketAddr>,
     /// The reactor's token for this connection, once registered.
@@ -176,11 +152,9 @@ impl TransportState {
             let Some((channel, data)) = self.output.front() else {
                 return Flushed::Drained;
             };
-            let written = match &mut self.sink {
-                // Nothing consumes an in-memory transport's output: tests read it.
-                Sink::Memory => return Flushed::Drained,
-                Sink::Tcp(stream) => stream.write(data),
-                Sink::Stdio(fds) => fds.write(channel, data),
+            // Nothing consumes an in-memory transport's output: tests read it.
+            let Some(written) = self.descriptor.write(channel, data) else {
+                return Flushed::Drained;
             };
             match written {
                 Ok(0) => return Flushed::Failed(io::ErrorKind::WriteZero.into()),
@@ -196,11 +170,29 @@ impl TransportState {
 
     /// Reads what is available into `buffer`.
     pub(crate) fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        match &mut self.sink {
-            Sink::Memory => Ok(0),
-            Sink::Tcp(stream) => stream.read(buffer),
-            Sink::Stdio(fds) => fds.read(buffer),
+        self.descriptor.read(buffer)
+    }
+
+    /// The last flush at exit, for raw descriptors (such as stdout): writes
+    /// everything, waiting for the reader until `deadline` at most, then
+    /// releases them. Sockets are left to the usual non-blocking flush.
+    pub(crate) fn flush_before_exit(&mut self, registry: &Registry, deadline: Instant) {
+        let Descriptor::Fds(fds) = &mut self.descriptor else {
+            return;
+        };
+        // Still non-blocking: a reader that never reads cannot hold us past
+        // the deadline.
+        fds.deregister(registry);
+        while let Some((channel, data)) = self.output.front() {
+            let amount = data.len();
+            if let Err(error) = fds.write_all_until(channel, data, deadline) {
+                debug!("output lost at exit: {error}");
+                self.output.clear();
+                break;
+            }
+            self.output.consume(amount);
         }
+        fds.release(registry);
     }
 
     /// Whether the reactor should read from this transport now.
@@ -265,10 +257,14 @@ impl fmt::Debug for Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(sink: Sink, reactor: Weak<Inner>, peer: Option<SocketAddr>) -> Transport {
+    pub(crate) fn new(
+        descriptor: Descriptor,
+        reactor: Weak<WorkLists>,
+        peer: Option<SocketAddr>,
+    ) -> Transport {
         Transport {
             state: Rc::new(RefCell::new(TransportState {
-                sink,
+                descriptor,
                 output: OutputBuffer::default(),
                 disconnecting: false,
                 aborting: false,
@@ -292,7 +288,7 @@ impl Transport {
     /// Mirrors `twisted.internet.testing.StringTransport`: read what a
     /// protocol wrote with [`written`](Transport::written).
     pub fn memory() -> Transport {
-        Transport::new(Sink::Memory, Weak::new(), None)
+        Transport::new(Descriptor::Memory, Weak::new(), None)
     }
 
     /// Queues `data` for the main output. Mirrors `ITransport.write`.
@@ -317,10 +313,7 @@ impl Transport {
         if state.closed || state.disconnecting || state.aborting {
             return;
         }
-        let channel = match state.sink {
-            Sink::Stdio(_) | Sink::Memory => channel,
-            Sink::Tcp(_) => Channel::Out,
-        };
+        let channel = state.descriptor.channel_for(channel);
         state.output.push(channel, data);
         if let Some(limits) = state.limits {
             let buffered = state.output.len();
@@ -466,5 +459,37 @@ impl Transport {
         state.flush_queued = true;
         drop(state);
         reactor.dirty.borrow_mut().push(self.clone());
+    }
+}
+
+/// The reactor's lists of transports with work for the next step of the
+/// loop. Transports add themselves (they hold this weakly), so a write
+/// never calls back into the reactor: it only joins a list.
+#[derive(Default)]
+pub(crate) struct WorkLists {
+    /// Transports with output to flush or a close to carry out.
+    pub(crate) dirty: RefCell<Vec<Transport>>,
+    /// Transports to read next turn even without a new event: resumed
+    /// after a pause, not yet drained, or continuously polled.
+    pub(crate) read_next: RefCell<Vec<Transport>>,
+}
+
+impl WorkLists {
+    /// Reads a transport again on the next turn after a pause or throttle
+    /// ended, first letting its protocol hand out what it held back.
+    pub(crate) fn resume_reading(&self, transport: &Transport) {
+        transport.state.borrow_mut().resumed_from_pause = true;
+        self.read_again(transport);
+    }
+
+    /// Reads a transport again on the next turn (it may have more to read).
+    pub(crate) fn read_again(&self, transport: &Transport) {
+        let mut state = transport.state.borrow_mut();
+        if state.read_queued {
+            return;
+        }
+        state.read_queued = true;
+        drop(state);
+        self.read_next.borrow_mut().push(transport.clone());
     }
 }
