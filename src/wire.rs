@@ -21,7 +21,11 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::command::{CommandError, Verb, is_valid_id, shown_word};
+use crate::command::{CommandError, Request, Verb, shown_word};
+
+mod acd;
+
+pub use acd::{encode_command, encode_report_reply};
 
 /// The longest message accepted, in bytes (delimiter excluded).
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -343,6 +347,10 @@ struct RawRequest<'a> {
     command: Option<Field<'a>>,
     #[serde(borrow, default)]
     id: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    priority: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    reason: Option<Field<'a>>,
 }
 
 /// A request the server refuses before it reaches the queue.
@@ -363,31 +371,32 @@ impl From<CommandError> for WireError {
     }
 }
 
-/// Decodes one request message into a queue command and its id.
+/// Decodes one request message into a queue command and its arguments.
 ///
 /// Not JSON, not an object, duplicate keys, or no string `command`: invalid
-/// request. A command other than the four queue commands: unknown command.
-/// A missing or invalid `id` (a string or a number is accepted): usage.
-pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), WireError> {
-    let (command, id) = match canonical_request(message) {
-        Some((command, id)) => (Cow::Borrowed(command), Field::Text(Cow::Borrowed(id))),
+/// request. A command other than the queue commands: unknown command.
+/// A missing or invalid `id` (a string or a number is accepted), an `id`
+/// given to `status` or `stats`, a `priority` that is not an integer from 0
+/// to 9, or an invalid `reason`: usage.
+pub fn decode_request(message: &[u8]) -> Result<Request, WireError> {
+    let (command, id, extras) = match canonical_request(message) {
+        Some((command, id)) => (
+            Cow::Borrowed(command),
+            Some(Field::Text(Cow::Borrowed(id))),
+            acd::Extras::default(),
+        ),
         None => parse_request(message)?,
     };
     let verb = Verb::from_wire(&command)
         .ok_or_else(|| CommandError::UnknownCommand(shown_word(command.as_bytes())))?;
-    let id = match id {
-        Field::Text(id) => id,
-        Field::Number(id) => Cow::Owned(id),
-        Field::Other => return Err(CommandError::Usage(verb).into()),
-    };
-    if !is_valid_id(&id) {
-        return Err(CommandError::Usage(verb).into());
-    }
-    Ok((verb, id))
+    acd::build_request(verb, id, extras)
 }
 
-/// The full JSON parse of a request: its `command` string and its `id`.
-fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), WireError> {
+/// A request's `command`, its `id` if present, and its other fields.
+type Parsed<'a> = (Cow<'a, str>, Option<Field<'a>>, acd::Extras<'a>);
+
+/// The full JSON parse of a request: its `command` string and its fields.
+fn parse_request(message: &[u8]) -> Result<Parsed<'_>, WireError> {
     // serde would also read a struct from an array (`["call", "1"]`): only
     // an object is a request.
     if message.first() != Some(&b'{') {
@@ -398,7 +407,11 @@ fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), WireError>
     let Some(Field::Text(command)) = raw.command else {
         return Err(WireError::InvalidRequest);
     };
-    Ok((command, raw.id.unwrap_or(Field::Other)))
+    let extras = acd::Extras {
+        priority: raw.priority,
+        reason: raw.reason,
+    };
+    Ok((command, raw.id, extras))
 }
 
 /// The fast path for the usual request, exactly as our client and Python's
@@ -623,23 +636,23 @@ mod tests {
         let ok = |text: &str| decode_request(text.as_bytes()).map(|(v, id)| (v, id.into_owned()));
         assert_eq!(
             ok(r#"{"command": "call", "id": "1"}"#),
-            Ok((Verb::Call, "1".into()))
+            Ok(Request::new(Verb::Call, "1"))
         );
         assert_eq!(
             ok(r#"{"command": "answer", "id": "A", "x": [1]}"#),
-            Ok((Verb::Answer, "A".into()))
+            Ok(Request::new(Verb::Answer, "A"))
         );
         assert_eq!(
             ok(r#"{"id": 7, "command": "hangup"}"#),
-            Ok((Verb::Hangup, "7".into()))
+            Ok(Request::new(Verb::Hangup, "7"))
         );
         assert_eq!(
             ok(r#"{"command": "reject", "id": "\u00c9"}"#),
-            Ok((Verb::Reject, "É".into()))
+            Ok(Request::new(Verb::Reject, "É"))
         );
         assert_eq!(
             ok(r#"{"command": "call", "id": -2}"#),
-            Ok((Verb::Call, "-2".into()))
+            Ok(Request::new(Verb::Call, "-2"))
         );
     }
 
@@ -720,7 +733,7 @@ mod tests {
         assert_eq!(request, b"{\"command\": \"hangup\", \"id\": \"a\\\"b\"}\n");
         assert_eq!(
             decode_request(&request[..request.len() - 1]),
-            Ok((Verb::Hangup, "a\"b".into()))
+            Ok(Request::new(Verb::Hangup, "a\"b"))
         );
         assert_eq!(canonical_request(&request[..request.len() - 1]), None);
         let mut plain = Vec::new();

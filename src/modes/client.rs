@@ -32,7 +32,7 @@ use crate::reactor::{
 };
 use crate::repl::{MAX_LINE, PROMPT, overlong_line_error, stdio_failure};
 use crate::sys::{resolve, write_stderr};
-use crate::wire::{Frame, Framer, decode_reply, encode_request};
+use crate::wire::{Frame, Framer, decode_reply, encode_command};
 
 /// Above this many replies due, stop reading commands; resume at half.
 pub const MAX_IN_FLIGHT: usize = 1024;
@@ -118,9 +118,9 @@ impl Client {
         }
         match parse_line(line) {
             Ok(None) => {}
-            Ok(Some(Command::Queue(verb, id))) => {
+            Ok(Some(Command::Queue(request))) => {
                 self.request.clear();
-                encode_request(&mut self.request, verb, &id);
+                encode_command(&mut self.request, &request);
                 if let Some(server) = &self.server {
                     server.write(&self.request);
                 }

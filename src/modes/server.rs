@@ -16,7 +16,6 @@ use log::{debug, info};
 use slab::Slab;
 
 use crate::cli::ServerOptions;
-use crate::engine::Engine;
 use crate::error::{RunError, ServerError};
 use crate::messages::{Lang, Localized};
 use crate::queue_service::{QueueService, Subscription};
@@ -24,7 +23,10 @@ use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
 use crate::sys::resolve;
-use crate::wire::{Frame, Framer, ReplyKind, WireError, decode_request, encode_reply};
+use crate::queue_service::Report;
+use crate::wire::{
+    Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
+};
 
 /// Above this much unsent output, stop reading a client's commands.
 pub const HIGH_WATER: usize = 256 * 1024;
@@ -70,6 +72,15 @@ impl RequestHandler {
         }
     }
 
+    /// Sends the reply to `status` or `stats`: the text and its JSON.
+    fn send_report(&mut self, report: &Report) {
+        self.reply.clear();
+        encode_report_reply(&mut self.reply, self.text.trim_end_matches('\n'), report);
+        if let Some(transport) = &self.transport {
+            transport.write(&self.reply);
+        }
+    }
+
     /// Sends `error` as an error reply (`Error`, or `Closing` before a close).
     fn send_error(&mut self, error: &dyn Localized, kind: ReplyKind) {
         let lang = self.shared.borrow().lang;
@@ -85,12 +96,13 @@ impl RequestHandler {
         }
         match frame {
             Frame::Message(message) => match decode_request(message) {
-                Ok((verb, id)) => {
+                Ok(request) => {
                     self.text.clear();
                     let service = self.shared.borrow().service.clone();
-                    let result = service.execute(verb, &id, &mut self.text);
+                    let result = service.run(&request, &mut self.text);
                     match result {
-                        Ok(()) => self.send(ReplyKind::Ok),
+                        Ok(None) => self.send(ReplyKind::Ok),
+                        Ok(Some(report)) => self.send_report(&report),
                         Err(error) => self.send_error(&error, ReplyKind::Error),
                     }
                 }
@@ -213,7 +225,7 @@ impl Factory for ServerFactory {
 
 /// A server on `reactor`, listening as `options` say. Returns the bound address.
 pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAddr> {
-    let engine = Engine::new(&options.queue.operators.0).map_err(io::Error::other)?;
+    let engine = options.queue.engine().map_err(io::Error::other)?;
     let service = QueueService::new(
         engine,
         options.queue.lang,
