@@ -411,6 +411,65 @@ mod tests {
     }
 
     #[test]
+    fn acd_commands_take_their_own_arguments() {
+        let with = |verb, id: &str, priority: u8, reason: Option<&str>| {
+            Ok(Some(Command::Queue(Request {
+                verb,
+                id: id.to_string(),
+                priority: Priority::new(priority).unwrap(),
+                reason: reason.map(str::to_string),
+            })))
+        };
+        assert_eq!(parse_line(b"call 1 9"), with(Verb::Call, "1", 9, None));
+        assert_eq!(parse_line(b"ligar 1 0"), with(Verb::Call, "1", 0, None));
+        assert_eq!(parse_line(b"pause A"), with(Verb::Pause, "A", 0, None));
+        assert_eq!(
+            parse_line(b"pausar A almo\xc3\xa7o"),
+            with(Verb::Pause, "A", 0, Some("almoço"))
+        );
+        assert_eq!(parse_line(b"retomar A"), queue(Verb::Unpause, "A"));
+        assert_eq!(parse_line(b"conectar Z"), queue(Verb::Login, "Z"));
+        assert_eq!(parse_line(b"desconectar Z"), queue(Verb::Logout, "Z"));
+        assert_eq!(parse_line(b"status"), queue(Verb::Status, ""));
+        assert_eq!(parse_line(b"estado"), queue(Verb::Status, ""));
+        assert_eq!(parse_line(b"estatisticas"), queue(Verb::Stats, ""));
+        assert_eq!(parse_line("estatísticas".as_bytes()), queue(Verb::Stats, ""));
+        let usage = |verb| Err(CommandError::Usage(verb));
+        for (line, verb) in [
+            (&b"call 1 10"[..], Verb::Call),
+            (b"call 1 -1", Verb::Call),
+            (b"call 1 x", Verb::Call),
+            (b"call 1 \xd9\xa3", Verb::Call),
+            (b"pause", Verb::Pause),
+            (b"pause A a b", Verb::Pause),
+            (b"pause A a\x01", Verb::Pause),
+            (b"pause A a\xe2\x80\xaeb", Verb::Pause),
+            (b"unpause A x", Verb::Unpause),
+            (b"login", Verb::Login),
+            (b"logout A B", Verb::Logout),
+            (b"status x", Verb::Status),
+            (b"stats x", Verb::Stats),
+            (b"answer A 1", Verb::Answer),
+        ] {
+            assert_eq!(parse_line(line), usage(verb), "{line:?}");
+        }
+        let long = format!("pause A {}", "r".repeat(65));
+        assert_eq!(parse_line(long.as_bytes()), usage(Verb::Pause));
+        let longest = format!("pause A {}", "r".repeat(64));
+        assert!(parse_line(longest.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn only_queue_commands_travel_on_the_wire() {
+        for verb in Verb::ALL {
+            let expected = (verb != Verb::Help && verb != Verb::Exit).then_some(verb);
+            assert_eq!(Verb::from_wire(verb.word()), expected);
+        }
+        assert_eq!(Verb::from_wire("pausar"), None);
+        assert_eq!(Verb::from_wire("estado"), None);
+    }
+
+    #[test]
     fn ids_are_1_to_64_bytes_without_blanks_or_controls() {
         assert!(is_valid_id("a"));
         assert!(is_valid_id(&"x".repeat(64)));
