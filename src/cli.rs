@@ -89,19 +89,19 @@ pub struct AcdOptions {
     pub strategy: Strategy,
     /// Seed of the random strategy (the same seed and input give the same
     /// output); taken from the clock when omitted.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Seconds an operator stays in wrap-up after a call; decimals allowed.
     #[arg(long, value_name = "SECS", default_value = "0", allow_negative_numbers = true, value_parser = parse_seconds)]
     pub wrap_up: Duration,
     /// Pause an operator after this many ring timeouts in a row; 0 never does.
-    #[arg(long, value_name = "N", default_value = "0")]
+    #[arg(long, value_name = "N", default_value = "0", allow_negative_numbers = true)]
     pub max_no_answer: u32,
     /// Seconds within which an answer counts for the service level in stats.
     #[arg(long, value_name = "SECS", default_value = "20", allow_negative_numbers = true, value_parser = parse_seconds)]
     pub service_level: Duration,
     /// Most calls that may wait in the queue; 0 is no limit.
-    #[arg(long, value_name = "N", default_value = "0")]
+    #[arg(long, value_name = "N", default_value = "0", allow_negative_numbers = true)]
     pub max_calls: usize,
 }
 
