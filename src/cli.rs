@@ -95,13 +95,23 @@ pub struct AcdOptions {
     #[arg(long, value_name = "SECS", default_value = "0", allow_negative_numbers = true, value_parser = parse_seconds)]
     pub wrap_up: Duration,
     /// Pause an operator after this many ring timeouts in a row; 0 never does.
-    #[arg(long, value_name = "N", default_value = "0", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
     pub max_no_answer: u32,
     /// Seconds within which an answer counts for the service level in stats.
     #[arg(long, value_name = "SECS", default_value = "20", allow_negative_numbers = true, value_parser = parse_seconds)]
     pub service_level: Duration,
     /// Most calls that may wait in the queue; 0 is no limit.
-    #[arg(long, value_name = "N", default_value = "0", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
     pub max_calls: usize,
 }
 
@@ -333,7 +343,14 @@ mod tests {
         assert_eq!(parse_operators("3").unwrap().0, ["A", "B", "C"]);
         assert_eq!(parse_operators("Ana,Bia,7").unwrap().0, ["Ana", "Bia", "7"]);
         assert_eq!(parse_operators("0").unwrap().0, Vec::<String>::new());
-        for bad in ["", "A,,B", "A,A", "1000001", "A,B C", "99999999999999999999"] {
+        for bad in [
+            "",
+            "A,,B",
+            "A,A",
+            "1000001",
+            "A,B C",
+            "99999999999999999999",
+        ] {
             assert!(parse_operators(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -433,7 +433,10 @@ mod tests {
         assert_eq!(parse_line(b"status"), queue(Verb::Status, ""));
         assert_eq!(parse_line(b"estado"), queue(Verb::Status, ""));
         assert_eq!(parse_line(b"estatisticas"), queue(Verb::Stats, ""));
-        assert_eq!(parse_line("estatísticas".as_bytes()), queue(Verb::Stats, ""));
+        assert_eq!(
+            parse_line("estatísticas".as_bytes()),
+            queue(Verb::Stats, "")
+        );
         let usage = |verb| Err(CommandError::Usage(verb));
         for (line, verb) in [
             (&b"call 1 10"[..], Verb::Call),

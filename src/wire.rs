@@ -741,13 +741,34 @@ mod tests {
         );
         let usage = |verb| Err(WireError::Command(CommandError::Usage(verb)));
         for (text, verb) in [
-            (r#"{"command": "call", "id": "1", "priority": 10}"#, Verb::Call),
-            (r#"{"command": "call", "id": "1", "priority": -1}"#, Verb::Call),
-            (r#"{"command": "call", "id": "1", "priority": "5"}"#, Verb::Call),
-            (r#"{"command": "call", "id": "1", "priority": 5.5}"#, Verb::Call),
-            (r#"{"command": "pause", "id": "A", "reason": "a b"}"#, Verb::Pause),
-            (r#"{"command": "pause", "id": "A", "reason": 7}"#, Verb::Pause),
-            (r#"{"command": "pause", "id": "A", "reason": ""}"#, Verb::Pause),
+            (
+                r#"{"command": "call", "id": "1", "priority": 10}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "call", "id": "1", "priority": -1}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "call", "id": "1", "priority": "5"}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "call", "id": "1", "priority": 5.5}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "pause", "id": "A", "reason": "a b"}"#,
+                Verb::Pause,
+            ),
+            (
+                r#"{"command": "pause", "id": "A", "reason": 7}"#,
+                Verb::Pause,
+            ),
+            (
+                r#"{"command": "pause", "id": "A", "reason": ""}"#,
+                Verb::Pause,
+            ),
             (r#"{"command": "login"}"#, Verb::Login),
             (r#"{"command": "status", "id": "x"}"#, Verb::Status),
             (r#"{"command": "stats", "id": 1}"#, Verb::Stats),
@@ -770,7 +791,10 @@ mod tests {
         pause.reason = Some("caf\u{e9}\"".into());
         let cases = [
             (call, r#"{"command": "call", "id": "1", "priority": 7}"#),
-            (pause, r#"{"command": "pause", "id": "A", "reason": "café\""}"#),
+            (
+                pause,
+                r#"{"command": "pause", "id": "A", "reason": "café\""}"#,
+            ),
             (Request::new(Verb::Status, ""), r#"{"command": "status"}"#),
             (Request::new(Verb::Stats, ""), r#"{"command": "stats"}"#),
         ];

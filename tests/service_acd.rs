@@ -97,7 +97,10 @@ fn wrap_up_ends_exactly_on_time_and_serves_the_queue() {
          Call 1 finished and operator A in wrap-up\nCall 2 received\nCall 2 waiting in queue\n"
     );
     assert_eq!(rig.service.pending_wrap_up_timers(), 1);
-    assert_eq!(rig.advance(Duration::from_secs(30) - MS), (0, String::new()));
+    assert_eq!(
+        rig.advance(Duration::from_secs(30) - MS),
+        (0, String::new())
+    );
     assert_eq!(
         rig.advance(MS),
         (
@@ -204,7 +207,12 @@ fn auto_pause_after_one_call_is_singular_and_an_answer_resets_the_count() {
         max_no_answer: 1,
         ..Config::default()
     };
-    let rig = Rig::new(&["A"], Lang::Pt, Some(Duration::from_secs(2)), config.clone());
+    let rig = Rig::new(
+        &["A"],
+        Lang::Pt,
+        Some(Duration::from_secs(2)),
+        config.clone(),
+    );
     rig.type_lines("call 1");
     assert_eq!(
         rig.advance(Duration::from_secs(2)),

@@ -333,7 +333,12 @@ fn help_describes_one_command() {
     );
     check(EN, "help call\najuda ligar\n", &[call_en, call_en], &[]);
     check(&[], "help call\najuda ligar\n", &[call_pt, call_pt], &[]);
-    check(EN, "help exit\nhelp sair\n", &[HELP_EN[12], HELP_EN[12]], &[]);
+    check(
+        EN,
+        "help exit\nhelp sair\n",
+        &[HELP_EN[12], HELP_EN[12]],
+        &[],
+    );
 }
 
 #[test]

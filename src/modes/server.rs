@@ -18,12 +18,12 @@ use slab::Slab;
 use crate::cli::ServerOptions;
 use crate::error::{RunError, ServerError};
 use crate::messages::{Lang, Localized};
+use crate::queue_service::Report;
 use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
 use crate::sys::resolve;
-use crate::queue_service::Report;
 use crate::wire::{
     Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
 };
