@@ -109,3 +109,111 @@ pub fn encode_report_reply(out: &mut Vec<u8>, text: &str, report: &Report) {
     }
     out.extend_from_slice(b"}\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{WireError, decode_request};
+    use super::*;
+
+    #[test]
+    fn acd_requests_decode_with_their_optional_fields() {
+        let decode = |text: &str| decode_request(text.as_bytes());
+        let mut call = Request::new(Verb::Call, "1");
+        call.priority = crate::engine::Priority::new(5).unwrap();
+        assert_eq!(
+            decode(r#"{"command": "call", "id": "1", "priority": 5}"#),
+            Ok(call)
+        );
+        assert_eq!(
+            decode(r#"{"command": "call", "id": "1", "priority": null}"#),
+            Ok(Request::new(Verb::Call, "1"))
+        );
+        let mut pause = Request::new(Verb::Pause, "A");
+        pause.reason = Some("lunch".into());
+        assert_eq!(
+            decode(r#"{"command": "pause", "id": "A", "reason": "lunch"}"#),
+            Ok(pause)
+        );
+        for (verb, word) in [
+            (Verb::Unpause, "unpause"),
+            (Verb::Login, "login"),
+            (Verb::Logout, "logout"),
+        ] {
+            let text = format!(r#"{{"command": "{word}", "id": "A"}}"#);
+            assert_eq!(decode(&text), Ok(Request::new(verb, "A")));
+        }
+        assert_eq!(
+            decode(r#"{"command": "status"}"#),
+            Ok(Request::new(Verb::Status, ""))
+        );
+        assert_eq!(
+            decode(r#"{"command": "stats", "priority": 3}"#),
+            Ok(Request::new(Verb::Stats, ""))
+        );
+        let usage = |verb| Err(WireError::Command(CommandError::Usage(verb)));
+        for (text, verb) in [
+            (
+                r#"{"command": "call", "id": "1", "priority": 10}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "call", "id": "1", "priority": -1}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "call", "id": "1", "priority": "5"}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "call", "id": "1", "priority": 5.5}"#,
+                Verb::Call,
+            ),
+            (
+                r#"{"command": "pause", "id": "A", "reason": "a b"}"#,
+                Verb::Pause,
+            ),
+            (
+                r#"{"command": "pause", "id": "A", "reason": 7}"#,
+                Verb::Pause,
+            ),
+            (
+                r#"{"command": "pause", "id": "A", "reason": ""}"#,
+                Verb::Pause,
+            ),
+            (r#"{"command": "login"}"#, Verb::Login),
+            (r#"{"command": "status", "id": "x"}"#, Verb::Status),
+            (r#"{"command": "stats", "id": 1}"#, Verb::Stats),
+        ] {
+            assert_eq!(decode(text), usage(verb), "{text}");
+        }
+        let unknown = |w: &str| Err(WireError::Command(CommandError::UnknownCommand(w.into())));
+        assert_eq!(decode(r#"{"command": "estado"}"#), unknown("estado"));
+        assert_eq!(decode(r#"{"command": "help"}"#), unknown("help"));
+    }
+
+    #[test]
+    fn acd_requests_encode_and_decode_back() {
+        let mut call = Request::new(Verb::Call, "1");
+        let mut out = Vec::new();
+        encode_command(&mut out, &call);
+        assert_eq!(out, b"{\"command\": \"call\", \"id\": \"1\"}\n");
+        call.priority = crate::engine::Priority::new(7).unwrap();
+        let mut pause = Request::new(Verb::Pause, "A");
+        pause.reason = Some("caf\u{e9}\"".into());
+        let cases = [
+            (call, r#"{"command": "call", "id": "1", "priority": 7}"#),
+            (
+                pause,
+                r#"{"command": "pause", "id": "A", "reason": "café\""}"#,
+            ),
+            (Request::new(Verb::Status, ""), r#"{"command": "status"}"#),
+            (Request::new(Verb::Stats, ""), r#"{"command": "stats"}"#),
+        ];
+        for (request, line) in cases {
+            out.clear();
+            encode_command(&mut out, &request);
+            assert_eq!(String::from_utf8(out.clone()).unwrap(), format!("{line}\n"));
+            assert_eq!(decode_request(line.as_bytes()), Ok(request));
+        }
+    }
+}
