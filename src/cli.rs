@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::command::is_valid_id;
+use crate::engine::{Config, ConfigError, Engine, Strategy};
 use crate::messages::Lang;
 
 /// The most operators `--operators N` may ask for.
@@ -78,6 +79,9 @@ pub struct QueueOptions {
     /// The queue's name in the queue log.
     #[arg(long, value_name = "NAME", default_value = "callcenter", value_parser = parse_queue_name)]
     pub queue_name: String,
+    /// How the queue distributes (strategy, wrap-up, caps).
+    #[command(flatten)]
+    pub acd: AcdOptions,
 }
 
 /// Checks `--queue-name`: a non-empty name that cannot break a queue-log
@@ -88,6 +92,81 @@ pub fn parse_queue_name(text: &str) -> Result<String, String> {
     } else {
         Ok(text.to_string())
     }
+}
+
+impl QueueOptions {
+    /// The engine these options describe: the operators, all logged in,
+    /// distributing as the ACD options say.
+    pub fn engine(&self) -> Result<Engine, ConfigError> {
+        Engine::with_config(&self.operators.0, self.acd.config())
+    }
+}
+
+/// The ACD's options (SPEC §9.2), for standalone and server. Their
+/// defaults keep the seed's behaviour.
+#[derive(Debug, Clone, Args)]
+pub struct AcdOptions {
+    /// Which available operator a call rings: linear, round-robin,
+    /// longest-idle, fewest-calls, random or ring-all.
+    #[arg(long, value_name = "NAME", default_value = "linear")]
+    pub strategy: Strategy,
+    /// Seed of the random strategy (the same seed and input give the same
+    /// output); taken from the clock when omitted.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub seed: Option<u64>,
+    /// Seconds an operator stays in wrap-up after a call; decimals allowed.
+    #[arg(long, value_name = "SECS", default_value = "0", allow_negative_numbers = true, value_parser = parse_seconds)]
+    pub wrap_up: Duration,
+    /// Pause an operator after this many ring timeouts in a row; 0 never does.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
+    pub max_no_answer: u32,
+    /// Seconds within which an answer counts for the service level in stats.
+    #[arg(long, value_name = "SECS", default_value = "20", allow_negative_numbers = true, value_parser = parse_seconds)]
+    pub service_level: Duration,
+    /// Most calls that may wait in the queue; 0 is no limit.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
+    pub max_calls: usize,
+}
+
+impl AcdOptions {
+    /// The engine configuration; a missing seed comes from the clock.
+    pub fn config(&self) -> Config {
+        let seed = self.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64)
+        });
+        Config {
+            strategy: self.strategy,
+            seed,
+            wrap_up: self.wrap_up,
+            max_no_answer: self.max_no_answer,
+            service_level: self.service_level,
+            max_calls: self.max_calls,
+        }
+    }
+}
+
+/// Parses a number of seconds, 0 or more, decimals allowed (`--wrap-up`,
+/// `--service-level`).
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
+    if !(0.0..=1e9).contains(&seconds) {
+        return Err("must be between 0 and 1000000000 seconds".to_string());
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Options of `callcenter server`.
@@ -239,14 +318,15 @@ pub fn operator_name(mut n: usize) -> String {
     String::from_utf8(letters).unwrap_or_default()
 }
 
-/// Parses `--operators`: a count, or a comma-separated list.
+/// Parses `--operators`: a count (0 starts with nobody: operators then
+/// `login`), or a comma-separated list.
 pub fn parse_operators(text: &str) -> Result<OperatorList, String> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let count: usize = text
             .parse()
             .map_err(|_| format!("too many operators (at most {MAX_OPERATORS})"))?;
-        if count == 0 || count > MAX_OPERATORS {
-            return Err(format!("the count must be between 1 and {MAX_OPERATORS}"));
+        if count > MAX_OPERATORS {
+            return Err(format!("the count must be between 0 and {MAX_OPERATORS}"));
         }
         return Ok(OperatorList((0..count).map(operator_name).collect()));
     }
@@ -299,7 +379,15 @@ mod tests {
         assert_eq!(parse_operators("A,B").unwrap().0, ["A", "B"]);
         assert_eq!(parse_operators("3").unwrap().0, ["A", "B", "C"]);
         assert_eq!(parse_operators("Ana,Bia,7").unwrap().0, ["Ana", "Bia", "7"]);
-        for bad in ["", "A,,B", "A,A", "0", "A,B C", "99999999999999999999"] {
+        assert_eq!(parse_operators("0").unwrap().0, Vec::<String>::new());
+        for bad in [
+            "",
+            "A,,B",
+            "A,A",
+            "1000001",
+            "A,B C",
+            "99999999999999999999",
+        ] {
             assert!(parse_operators(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -4,6 +4,8 @@
 //! exactly the same lines with exactly the same errors. It reads bytes, not
 //! `str`: input may be any bytes, and invalid UTF-8 is an error, not a panic.
 
+use crate::engine::Priority;
+
 /// Longest id accepted, in bytes (call and operator ids alike).
 pub const MAX_ID_BYTES: usize = 64;
 
@@ -18,6 +20,18 @@ pub enum Verb {
     Reject,
     /// `hangup <id>`: a call ends.
     Hangup,
+    /// `pause <op> [reason]`: an operator takes no new call.
+    Pause,
+    /// `unpause <op>`: an operator's pause ends.
+    Unpause,
+    /// `login <op>`: an operator joins (or returns to) distribution.
+    Login,
+    /// `logout <op>`: an operator leaves distribution.
+    Logout,
+    /// `status`: the queue and every operator, now.
+    Status,
+    /// `stats`: counters since start.
+    Stats,
     /// `help [cmd]`: lists or describes commands.
     Help,
     /// `exit`: leaves.
@@ -26,11 +40,17 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb, in the order `help` lists them.
-    pub const ALL: [Verb; 6] = [
+    pub const ALL: [Verb; 12] = [
         Verb::Call,
         Verb::Answer,
         Verb::Reject,
         Verb::Hangup,
+        Verb::Pause,
+        Verb::Unpause,
+        Verb::Login,
+        Verb::Logout,
+        Verb::Status,
+        Verb::Stats,
         Verb::Help,
         Verb::Exit,
     ];
@@ -42,6 +62,12 @@ impl Verb {
             Verb::Answer => "answer",
             Verb::Reject => "reject",
             Verb::Hangup => "hangup",
+            Verb::Pause => "pause",
+            Verb::Unpause => "unpause",
+            Verb::Login => "login",
+            Verb::Logout => "logout",
+            Verb::Status => "status",
+            Verb::Stats => "stats",
             Verb::Help => "help",
             Verb::Exit => "exit",
         }
@@ -54,6 +80,12 @@ impl Verb {
             Verb::Answer => &["atender", "resposta"],
             Verb::Reject => &["rejeitar"],
             Verb::Hangup => &["desligar"],
+            Verb::Pause => &["pausar"],
+            Verb::Unpause => &["retomar"],
+            Verb::Login => &["conectar"],
+            Verb::Logout => &["desconectar"],
+            Verb::Status => &["estado"],
+            Verb::Stats => &["estatisticas", "estatísticas"],
             Verb::Help => &["ajuda"],
             Verb::Exit => &["quit", "sair"],
         }
@@ -66,23 +98,73 @@ impl Verb {
             .find(|verb| verb.word() == word || verb.aliases().contains(&word))
     }
 
-    /// The four verbs that change the queue (and travel over the wire).
+    /// The verbs that travel over the wire (all but `help` and `exit`),
+    /// by their canonical word only.
     pub fn from_wire(word: &str) -> Option<Verb> {
-        match word {
-            "call" => Some(Verb::Call),
-            "answer" => Some(Verb::Answer),
-            "reject" => Some(Verb::Reject),
-            "hangup" => Some(Verb::Hangup),
-            _ => None,
+        Verb::ALL
+            .into_iter()
+            .find(|verb| verb.word() == word && verb.is_queue_command())
+    }
+
+    /// Whether the queue runs it (everything but `help` and `exit`, which
+    /// the console handles itself).
+    pub fn is_queue_command(self) -> bool {
+        !matches!(self, Verb::Help | Verb::Exit)
+    }
+
+    /// Whether it names an operator or a call (`status` and `stats` take no
+    /// argument).
+    pub fn takes_id(self) -> bool {
+        self.is_queue_command() && !matches!(self, Verb::Status | Verb::Stats)
+    }
+}
+
+/// A queue command with its validated arguments, as typed or as it
+/// travels on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// What to do (never `help` or `exit`).
+    pub verb: Verb,
+    /// The call or operator id; empty for `status` and `stats`.
+    pub id: String,
+    /// The caller's priority (`call` only; 0 otherwise).
+    pub priority: Priority,
+    /// The pause's reason (`pause` only).
+    pub reason: Option<String>,
+}
+
+impl Request {
+    /// A request with no priority and no reason: `call`/`answer`/... `id`.
+    pub fn new(verb: Verb, id: impl Into<String>) -> Request {
+        Request {
+            verb,
+            id: id.into(),
+            priority: Priority::default(),
+            reason: None,
         }
     }
+}
+
+/// Parses a priority argument: one of `0` to `9`.
+pub fn parse_priority(text: &[u8]) -> Option<Priority> {
+    match text {
+        [digit @ b'0'..=b'9'] => Priority::new(digit - b'0'),
+        _ => None,
+    }
+}
+
+/// Whether `reason` is a valid pause reason: the rules of an id (1 to 64
+/// bytes, no blanks, controls, format characters or noncharacters), since
+/// it is echoed to every client as ids are.
+pub fn is_valid_reason(reason: &str) -> bool {
+    is_valid_id(reason)
 }
 
 /// A parsed, valid command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// A queue command with its (validated) id.
-    Queue(Verb, String),
+    /// A queue command with its validated arguments.
+    Queue(Request),
     /// `help`, optionally about one verb.
     Help(Option<Verb>),
     /// `exit`, `quit` or `sair`.
@@ -189,8 +271,14 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, CommandError> {
         .and_then(Verb::from_word)
         .ok_or_else(|| CommandError::UnknownCommand(shown_word(first)))?;
     let argument = words.next();
+    let second = words.next();
     if words.next().is_some() {
         return Err(CommandError::Usage(verb));
+    }
+    let usage = CommandError::Usage(verb);
+    // Only `call` and `pause` take a second argument.
+    if second.is_some() && !matches!(verb, Verb::Call | Verb::Pause) {
+        return Err(usage);
     }
     match verb {
         Verb::Exit => match argument {
@@ -205,12 +293,37 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Command>, CommandError> {
                 .map(|topic| Some(Command::Help(Some(topic))))
                 .ok_or_else(|| CommandError::UnknownCommand(shown_word(topic))),
         },
-        Verb::Call | Verb::Answer | Verb::Reject | Verb::Hangup => {
+        Verb::Status | Verb::Stats => match argument {
+            None => Ok(Some(Command::Queue(Request::new(verb, "")))),
+            Some(_) => Err(usage),
+        },
+        Verb::Call
+        | Verb::Answer
+        | Verb::Reject
+        | Verb::Hangup
+        | Verb::Pause
+        | Verb::Unpause
+        | Verb::Login
+        | Verb::Logout => {
             let id = argument
                 .and_then(|arg| std::str::from_utf8(arg).ok())
                 .filter(|id| is_valid_id(id))
-                .ok_or(CommandError::Usage(verb))?;
-            Ok(Some(Command::Queue(verb, id.to_string())))
+                .ok_or(usage.clone())?;
+            let mut request = Request::new(verb, id);
+            match (verb, second) {
+                (_, None) => {}
+                (Verb::Call, Some(priority)) => {
+                    request.priority = parse_priority(priority).ok_or(usage)?;
+                }
+                (_, Some(reason)) => {
+                    let reason = std::str::from_utf8(reason)
+                        .ok()
+                        .filter(|reason| is_valid_reason(reason))
+                        .ok_or(usage)?;
+                    request.reason = Some(reason.to_string());
+                }
+            }
+            Ok(Some(Command::Queue(request)))
         }
     }
 }
@@ -240,7 +353,7 @@ mod tests {
     use super::*;
 
     fn queue(verb: Verb, id: &str) -> Result<Option<Command>, CommandError> {
-        Ok(Some(Command::Queue(verb, id.to_string())))
+        Ok(Some(Command::Queue(Request::new(verb, id))))
     }
 
     #[test]
@@ -272,6 +385,10 @@ mod tests {
         assert_eq!(parse_line(b"\xff 1"), unknown("\u{fffd}"));
         assert_eq!(parse_line(b"call"), Err(CommandError::Usage(Verb::Call)));
         assert_eq!(
+            parse_line(b"call 1 2 3"),
+            Err(CommandError::Usage(Verb::Call))
+        );
+        assert_eq!(
             parse_line(b"answer A B"),
             Err(CommandError::Usage(Verb::Answer))
         );
@@ -291,6 +408,68 @@ mod tests {
             parse_line(b"help a b"),
             Err(CommandError::Usage(Verb::Help))
         );
+    }
+
+    #[test]
+    fn acd_commands_take_their_own_arguments() {
+        let with = |verb, id: &str, priority: u8, reason: Option<&str>| {
+            Ok(Some(Command::Queue(Request {
+                verb,
+                id: id.to_string(),
+                priority: Priority::new(priority).unwrap(),
+                reason: reason.map(str::to_string),
+            })))
+        };
+        assert_eq!(parse_line(b"call 1 9"), with(Verb::Call, "1", 9, None));
+        assert_eq!(parse_line(b"ligar 1 0"), with(Verb::Call, "1", 0, None));
+        assert_eq!(parse_line(b"pause A"), with(Verb::Pause, "A", 0, None));
+        assert_eq!(
+            parse_line(b"pausar A almo\xc3\xa7o"),
+            with(Verb::Pause, "A", 0, Some("almoço"))
+        );
+        assert_eq!(parse_line(b"retomar A"), queue(Verb::Unpause, "A"));
+        assert_eq!(parse_line(b"conectar Z"), queue(Verb::Login, "Z"));
+        assert_eq!(parse_line(b"desconectar Z"), queue(Verb::Logout, "Z"));
+        assert_eq!(parse_line(b"status"), queue(Verb::Status, ""));
+        assert_eq!(parse_line(b"estado"), queue(Verb::Status, ""));
+        assert_eq!(parse_line(b"estatisticas"), queue(Verb::Stats, ""));
+        assert_eq!(
+            parse_line("estatísticas".as_bytes()),
+            queue(Verb::Stats, "")
+        );
+        let usage = |verb| Err(CommandError::Usage(verb));
+        for (line, verb) in [
+            (&b"call 1 10"[..], Verb::Call),
+            (b"call 1 -1", Verb::Call),
+            (b"call 1 x", Verb::Call),
+            (b"call 1 \xd9\xa3", Verb::Call),
+            (b"pause", Verb::Pause),
+            (b"pause A a b", Verb::Pause),
+            (b"pause A a\x01", Verb::Pause),
+            (b"pause A a\xe2\x80\xaeb", Verb::Pause),
+            (b"unpause A x", Verb::Unpause),
+            (b"login", Verb::Login),
+            (b"logout A B", Verb::Logout),
+            (b"status x", Verb::Status),
+            (b"stats x", Verb::Stats),
+            (b"answer A 1", Verb::Answer),
+        ] {
+            assert_eq!(parse_line(line), usage(verb), "{line:?}");
+        }
+        let long = format!("pause A {}", "r".repeat(65));
+        assert_eq!(parse_line(long.as_bytes()), usage(Verb::Pause));
+        let longest = format!("pause A {}", "r".repeat(64));
+        assert!(parse_line(longest.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn only_queue_commands_travel_on_the_wire() {
+        for verb in Verb::ALL {
+            let expected = (verb != Verb::Help && verb != Verb::Exit).then_some(verb);
+            assert_eq!(Verb::from_wire(verb.word()), expected);
+        }
+        assert_eq!(Verb::from_wire("pausar"), None);
+        assert_eq!(Verb::from_wire("estado"), None);
     }
 
     #[test]

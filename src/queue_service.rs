@@ -1,9 +1,10 @@
-//! The queue service: the engine wired to the reactor's ring timers and
-//! rendered in one language. Standalone and server both run exactly this,
+//! The queue service: the engine wired to the reactor's clock and to its
+//! ring and wrap-up timers, and rendered in one language. Standalone and server both run exactly this,
 //! so they cannot disagree on a rule or a message.
 //!
 //! A [`QueueService`] is a cheap handle (clones share one queue). Messages no
-//! command caused (a ring timeout and what follows) go to every
+//! command caused (a ring timeout, a wrap-up's end, an auto-pause, and what
+//! follows them) go to every
 //! [`subscribe`](QueueService::subscribe)d sink: a connection subscribes
 //! when it is made and its [`Subscription`] ends with it. A monitor (SPEC
 //! §10.2) asks for every event instead ([`Subscription::follow_all`]): it
@@ -17,8 +18,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use crate::command::Verb;
-use crate::engine::{Effect, Engine, EngineError, OfferId, OperatorIndex};
+use crate::command::{Request, Verb};
+use crate::engine::{
+    Effect, Engine, EngineError, OfferId, OperatorIndex, StatsSnapshot, StatusSnapshot, WrapUpId,
+};
 use crate::messages::Lang;
 use crate::observer::{Observer, QueueLog};
 use crate::reactor::{DelayedCall, Reactor};
@@ -34,6 +37,16 @@ pub enum ServiceError {
     NotAQueueCommand(Verb),
     /// The queue refused it.
     Engine(EngineError),
+}
+
+/// What `status` and `stats` report besides their text: the same facts as
+/// data, for the wire's JSON (SPEC §9.7).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Report {
+    /// The reply to `status`.
+    Status(StatusSnapshot),
+    /// The reply to `stats`.
+    Stats(StatsSnapshot),
 }
 
 /// The engine, its ring timers, and its messages.
@@ -79,6 +92,8 @@ struct State {
     ring_timeout: Option<Duration>,
     /// The pending ring timer of each offer that has one.
     ring_timers: HashMap<OfferId, DelayedCall>,
+    /// The pending timer of each wrap-up.
+    wrap_up_timers: HashMap<WrapUpId, DelayedCall>,
     /// Reused for every command, so commands do not allocate it.
     effects: Vec<Effect>,
     reactor: Reactor,
@@ -114,6 +129,7 @@ impl QueueService {
                 lang,
                 ring_timeout,
                 ring_timers: HashMap::new(),
+                wrap_up_timers: HashMap::new(),
                 effects: Vec::new(),
                 reactor,
                 subscribers: BTreeMap::new(),
@@ -227,26 +243,41 @@ impl QueueService {
         sample_history(&Rc::downgrade(&self.state));
     }
 
-    /// Runs one queue command and appends its messages to `out`, one line
-    /// each, every line ending in `\n`. On error nothing changed and nothing
-    /// was appended.
-    pub fn execute(&self, verb: Verb, id: &str, out: &mut String) -> Result<(), ServiceError> {
-        self.execute_from(None, verb, id, out)
+    /// The number of wrap-up timers pending.
+    pub fn pending_wrap_up_timers(&self) -> usize {
+        self.state.borrow().wrap_up_timers.len()
     }
 
-    /// [`execute`](Self::execute) for the holder of `origin`: the messages
-    /// also go, as events, to every subscriber following all events but
-    /// `origin` (whose reply already carries them).
-    pub fn execute_from(
+    /// Runs one queue command with no priority or reason (see
+    /// [`QueueService::run`]).
+    pub fn execute(&self, verb: Verb, id: &str, out: &mut String) -> Result<(), ServiceError> {
+        self.run(&Request::new(verb, id), out).map(|_| ())
+    }
+
+    /// Runs one queue command at the reactor clock's now and appends its
+    /// messages to `out`, one line each, every line ending in `\n`. `status`
+    /// and `stats` also return their facts as a [`Report`]. On error nothing
+    /// changed and nothing was appended.
+    pub fn run(&self, request: &Request, out: &mut String) -> Result<Option<Report>, ServiceError> {
+        self.run_from(None, request, out)
+    }
+
+    /// [`run`](Self::run) for the holder of `origin`: the messages also go,
+    /// as events, to every subscriber following all events but `origin`
+    /// (whose reply already carries them).
+    pub fn run_from(
         &self,
         origin: Option<&Subscription>,
-        verb: Verb,
-        id: &str,
+        request: &Request,
         out: &mut String,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Option<Report>, ServiceError> {
         let start = out.len();
-        let result = self.run_command(verb, id, out);
-        let Some(text) = out.get(start..).filter(|text| !text.is_empty()) else {
+        let result = self.run_command(request, out);
+        // A snapshot is an answer to its asker, not an event of the queue.
+        let Some(text) = out
+            .get(start..)
+            .filter(|text| !text.is_empty() && !matches!(result, Ok(Some(_))))
+        else {
             return result;
         };
         let origin = origin.map(|origin| origin.key);
@@ -266,26 +297,54 @@ impl QueueService {
         result
     }
 
-    fn run_command(&self, verb: Verb, id: &str, out: &mut String) -> Result<(), ServiceError> {
-        let command = match verb {
-            Verb::Call => Engine::call,
-            Verb::Answer => Engine::answer,
-            Verb::Reject => Engine::reject,
-            Verb::Hangup => Engine::hangup,
-            // Not queue commands: the parser never hands them here.
-            Verb::Help | Verb::Exit => return Err(ServiceError::NotAQueueCommand(verb)),
-        };
+    fn run_command(
+        &self,
+        request: &Request,
+        out: &mut String,
+    ) -> Result<Option<Report>, ServiceError> {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
-        if verb == Verb::Hangup {
+        let now = state.reactor.now();
+        let lang = state.lang;
+        let id = request.id.as_str();
+        if request.verb == Verb::Hangup {
             state.observer.before_hangup(&state.engine, id);
         }
         let mut effects = std::mem::take(&mut state.effects);
-        let result = command(&mut state.engine, id, &mut effects);
+        let engine = &mut state.engine;
+        let result = match request.verb {
+            Verb::Call => engine.call_at(id, request.priority, now, &mut effects),
+            Verb::Answer => engine.answer_at(id, now, &mut effects),
+            Verb::Reject => engine.reject_at(id, now, &mut effects),
+            Verb::Hangup => engine.hangup_at(id, now, &mut effects),
+            Verb::Pause => engine.pause(id, request.reason.as_deref(), now, &mut effects),
+            Verb::Unpause => engine.unpause(id, now, &mut effects),
+            Verb::Login => engine.login(id, now, &mut effects),
+            Verb::Logout => engine.logout(id, now, &mut effects),
+            Verb::Status => {
+                let status = engine.status(now);
+                lang.write_status(&status, out);
+                state.effects = effects;
+                state.observer.command(true);
+                return Ok(Some(Report::Status(status)));
+            }
+            Verb::Stats => {
+                let stats = engine.stats();
+                lang.write_stats(&stats, out);
+                state.effects = effects;
+                state.observer.command(true);
+                return Ok(Some(Report::Stats(stats)));
+            }
+            // Not queue commands: the parser never hands them here.
+            Verb::Help | Verb::Exit => {
+                state.effects = effects;
+                return Err(ServiceError::NotAQueueCommand(request.verb));
+            }
+        };
         state.apply(&self.state, &mut effects, out);
         state.effects = effects;
         state.observer.command(result.is_ok());
-        result.map_err(ServiceError::Engine)
+        result.map(|()| None).map_err(ServiceError::Engine)
     }
 }
 
@@ -304,8 +363,16 @@ impl State {
                 Effect::StartRingTimer { operator, offer } => {
                     self.start_ring_timer(this, operator, offer)
                 }
-                // Wrap-up is off (Config::default) until the service wires it.
-                Effect::StartWrapUpTimer { .. } | Effect::CancelWrapUpTimer { .. } => {}
+                Effect::StartWrapUpTimer {
+                    operator,
+                    wrap_up,
+                    delay,
+                } => self.start_wrap_up_timer(this, operator, wrap_up, delay),
+                Effect::CancelWrapUpTimer { wrap_up } => {
+                    if let Some(timer) = self.wrap_up_timers.remove(&wrap_up) {
+                        let _ = timer.cancel();
+                    }
+                }
                 Effect::CancelRingTimer { offer } => {
                     if let Some(timer) = self.ring_timers.remove(&offer) {
                         // It is pending: timers leave the map when they fire.
@@ -353,17 +420,48 @@ impl State {
         });
         self.ring_timers.insert(offer, timer);
     }
+
+    fn start_wrap_up_timer(
+        &mut self,
+        this: &Rc<RefCell<State>>,
+        operator: OperatorIndex,
+        wrap_up: WrapUpId,
+        delay: Duration,
+    ) {
+        let this = Rc::downgrade(this);
+        let timer = self.reactor.call_later(delay, move || {
+            if let Some(state) = this.upgrade() {
+                timer_fired(&state, |state, now, effects| {
+                    state.wrap_up_timers.remove(&wrap_up);
+                    state.engine.wrap_up_over(operator, wrap_up, now, effects)
+                });
+            }
+        });
+        self.wrap_up_timers.insert(wrap_up, timer);
+    }
 }
 
-/// A ring timer expired: the engine decides whether it still applies. The
-/// sinks run after the service is released, so they may use it.
+/// A ring timer expired: the engine decides whether it still applies.
 fn ring_timer_fired(this: &Rc<RefCell<State>>, operator: OperatorIndex, offer: OfferId) {
+    timer_fired(this, |state, now, effects| {
+        state.ring_timers.remove(&offer);
+        state.engine.ring_timeout_at(operator, offer, now, effects)
+    });
+}
+
+/// A timer expired: `expire` tells the engine (which ignores a stale
+/// timer), and what it caused goes to every subscriber. The sinks run after
+/// the service is released, so they may use it.
+fn timer_fired(
+    this: &Rc<RefCell<State>>,
+    expire: impl FnOnce(&mut State, Duration, &mut Vec<Effect>) -> bool,
+) {
     let mut out = String::new();
     let sinks: Vec<Rc<RefCell<EventSink>>> = {
         let mut state = this.borrow_mut();
-        state.ring_timers.remove(&offer);
+        let now = state.reactor.now();
         let mut effects = std::mem::take(&mut state.effects);
-        if state.engine.ring_timeout(operator, offer, &mut effects) {
+        if expire(&mut state, now, &mut effects) {
             state.apply(this, &mut effects, &mut out);
         }
         state.effects = effects;
@@ -407,6 +505,9 @@ impl Drop for State {
     fn drop(&mut self) {
         // Timers would fire into nothing; cancel them with their service.
         for (_, timer) in self.ring_timers.drain() {
+            let _ = timer.cancel();
+        }
+        for (_, timer) in self.wrap_up_timers.drain() {
             let _ = timer.cancel();
         }
     }

@@ -40,7 +40,7 @@ pub const MAX_LINE: usize = 64 * 1024;
 pub fn overlong_line_error(line: &[u8]) -> CommandError {
     match parse_line(&line[..line.len().min(MAX_LINE)]) {
         Err(error) => error,
-        Ok(Some(Command::Queue(verb, _))) => CommandError::Usage(verb),
+        Ok(Some(Command::Queue(request))) => CommandError::Usage(request.verb),
         Ok(Some(Command::Help(_))) => CommandError::Usage(Verb::Help),
         Ok(Some(Command::Exit)) => CommandError::Usage(Verb::Exit),
         Ok(None) => CommandError::UnknownCommand(String::new()),

@@ -16,12 +16,19 @@
 //! Each message (not each line) is limited to [`MAX_MESSAGE`] bytes.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::command::{CommandError, Verb, is_valid_id, shown_word};
+use crate::command::{CommandError, Request, Verb, shown_word};
+
+mod acd;
+#[cfg(test)]
+mod fast_path_tests;
+mod field;
+
+use field::Field;
+
+pub use acd::{encode_command, encode_report_reply};
 
 /// The longest message accepted, in bytes (delimiter excluded).
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -278,64 +285,6 @@ fn plain_run(data: &[u8], in_string: bool) -> usize {
         .unwrap_or(data.len())
 }
 
-/// A JSON value where a string is expected: kept if it is a string or a
-/// number, otherwise only noted as wrong (without building it).
-enum Field<'a> {
-    Text(Cow<'a, str>),
-    Number(String),
-    Other,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Field<'a>, D::Error> {
-        struct FieldVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-        impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
-            type Value = Field<'a>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Field<'a>, E> {
-                Ok(Field::Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Field<'a>, E> {
-                Ok(Field::Text(Cow::Owned(text.to_string())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Field<'a>, E> {
-                Ok(Field::Text(Cow::Owned(text)))
-            }
-            fn visit_u64<E>(self, number: u64) -> Result<Field<'a>, E> {
-                Ok(Field::Number(number.to_string()))
-            }
-            fn visit_i64<E>(self, number: i64) -> Result<Field<'a>, E> {
-                Ok(Field::Number(number.to_string()))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Field<'a>, E> {
-                // Only integers name a call: `1.5`, `1e3` or an integer too
-                // big for 64 bits would not read back as the same id.
-                Ok(Field::Other)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Field<'a>, E> {
-                Ok(Field::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Field<'a>, E> {
-                Ok(Field::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'a>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Field::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'a>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Field::Other)
-            }
-        }
-
-        deserializer.deserialize_any(FieldVisitor(std::marker::PhantomData))
-    }
-}
-
 /// A request as it arrives: other fields are ignored.
 #[derive(Deserialize)]
 struct RawRequest<'a> {
@@ -343,6 +292,10 @@ struct RawRequest<'a> {
     command: Option<Field<'a>>,
     #[serde(borrow, default)]
     id: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    priority: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    reason: Option<Field<'a>>,
 }
 
 /// A request the server refuses before it reaches the queue.
@@ -363,27 +316,25 @@ impl From<CommandError> for WireError {
     }
 }
 
-/// Decodes one request message into a queue command and its id.
+/// Decodes one request message into a queue command and its arguments.
 ///
 /// Not JSON, not an object, duplicate keys, or no string `command`: invalid
-/// request. A command other than the four queue commands: unknown command.
-/// A missing or invalid `id` (a string or a number is accepted): usage.
-pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), WireError> {
-    let (command, id) = match canonical_request(message) {
-        Some((command, id)) => (Cow::Borrowed(command), Field::Text(Cow::Borrowed(id))),
+/// request. A command other than the queue commands: unknown command.
+/// A missing or invalid `id` (a string or a number is accepted), an `id`
+/// given to `status` or `stats`, a `priority` that is not an integer from 0
+/// to 9, or an invalid `reason`: usage.
+pub fn decode_request(message: &[u8]) -> Result<Request, WireError> {
+    let (command, id, extras) = match canonical_request(message) {
+        Some((command, id)) => (
+            Cow::Borrowed(command),
+            Some(Field::Text(Cow::Borrowed(id))),
+            acd::Extras::default(),
+        ),
         None => parse_request(message)?,
     };
     let verb = Verb::from_wire(&command)
         .ok_or_else(|| CommandError::UnknownCommand(shown_word(command.as_bytes())))?;
-    let id = match id {
-        Field::Text(id) => id,
-        Field::Number(id) => Cow::Owned(id),
-        Field::Other => return Err(CommandError::Usage(verb).into()),
-    };
-    if !is_valid_id(&id) {
-        return Err(CommandError::Usage(verb).into());
-    }
-    Ok((verb, id))
+    acd::build_request(verb, id, extras)
 }
 
 /// Whether `message` is the monitor's request, `{"command": "subscribe"}`
@@ -391,11 +342,14 @@ pub fn decode_request(message: &[u8]) -> Result<(Verb, Cow<'_, str>), WireError>
 /// [`decode_request`], which knows only the queue commands.
 pub fn is_subscribe_request(message: &[u8]) -> bool {
     message == br#"{"command": "subscribe"}"#
-        || parse_request(message).is_ok_and(|(command, _)| command == "subscribe")
+        || parse_request(message).is_ok_and(|(command, _, _)| command == "subscribe")
 }
 
-/// The full JSON parse of a request: its `command` string and its `id`.
-fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), WireError> {
+/// A request's `command`, its `id` if present, and its other fields.
+type Parsed<'a> = (Cow<'a, str>, Option<Field<'a>>, acd::Extras<'a>);
+
+/// The full JSON parse of a request: its `command` string and its fields.
+fn parse_request(message: &[u8]) -> Result<Parsed<'_>, WireError> {
     // serde would also read a struct from an array (`["call", "1"]`): only
     // an object is a request.
     if message.first() != Some(&b'{') {
@@ -406,7 +360,11 @@ fn parse_request(message: &[u8]) -> Result<(Cow<'_, str>, Field<'_>), WireError>
     let Some(Field::Text(command)) = raw.command else {
         return Err(WireError::InvalidRequest);
     };
-    Ok((command, raw.id.unwrap_or(Field::Other)))
+    let extras = acd::Extras {
+        priority: raw.priority,
+        reason: raw.reason,
+    };
+    Ok((command, raw.id, extras))
 }
 
 /// The fast path for the usual request, exactly as our client and Python's
@@ -628,26 +586,26 @@ mod tests {
 
     #[test]
     fn requests_decode_with_string_or_number_ids_and_extra_fields() {
-        let ok = |text: &str| decode_request(text.as_bytes()).map(|(v, id)| (v, id.into_owned()));
+        let ok = |text: &str| decode_request(text.as_bytes());
         assert_eq!(
             ok(r#"{"command": "call", "id": "1"}"#),
-            Ok((Verb::Call, "1".into()))
+            Ok(Request::new(Verb::Call, "1"))
         );
         assert_eq!(
             ok(r#"{"command": "answer", "id": "A", "x": [1]}"#),
-            Ok((Verb::Answer, "A".into()))
+            Ok(Request::new(Verb::Answer, "A"))
         );
         assert_eq!(
             ok(r#"{"id": 7, "command": "hangup"}"#),
-            Ok((Verb::Hangup, "7".into()))
+            Ok(Request::new(Verb::Hangup, "7"))
         );
         assert_eq!(
             ok(r#"{"command": "reject", "id": "\u00c9"}"#),
-            Ok((Verb::Reject, "É".into()))
+            Ok(Request::new(Verb::Reject, "É"))
         );
         assert_eq!(
             ok(r#"{"command": "call", "id": -2}"#),
-            Ok((Verb::Call, "-2".into()))
+            Ok(Request::new(Verb::Call, "-2"))
         );
     }
 
@@ -728,7 +686,7 @@ mod tests {
         assert_eq!(request, b"{\"command\": \"hangup\", \"id\": \"a\\\"b\"}\n");
         assert_eq!(
             decode_request(&request[..request.len() - 1]),
-            Ok((Verb::Hangup, "a\"b".into()))
+            Ok(Request::new(Verb::Hangup, "a\"b"))
         );
         assert_eq!(canonical_request(&request[..request.len() - 1]), None);
         let mut plain = Vec::new();
@@ -812,43 +770,6 @@ mod tests {
             }
             chunks.push(&input[from..]);
             proptest::prop_assert_eq!(frames(&chunks), reference_frames(&input));
-        }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
-
-        #[test]
-        fn the_fast_path_agrees_with_the_json_parser(
-            command in proptest::sample::select(vec!["call", "answer", "hangup", "x", "", "é\\"]),
-            id in "[ -~éü😀\\\\\"\u{0}-\u{1f}]{0,70}",
-            blank_a in proptest::bool::ANY,
-            blank_b in proptest::bool::ANY,
-        ) {
-            let blank = |on: bool| if on { " " } else { "" };
-            let message = format!(
-                "{{\"command\":{}{},{}\"id\":{}{}}}",
-                blank(blank_a),
-                serde_json::to_string(command).unwrap(),
-                blank(blank_b),
-                blank(blank_a),
-                serde_json::to_string(&id).unwrap(),
-            );
-            if let Some((fast_command, fast_id)) = canonical_request(message.as_bytes()) {
-                let (slow_command, slow_id) = parse_request(message.as_bytes()).unwrap();
-                proptest::prop_assert_eq!(fast_command, slow_command);
-                let Field::Text(slow_id) = slow_id else {
-                    return Err(proptest::test_runner::TestCaseError::fail("id not text"));
-                };
-                proptest::prop_assert_eq!(fast_id, slow_id);
-            } else {
-                // Only strings with escapes leave the fast path.
-                proptest::prop_assert!(message.contains('\\'), "{}", message);
-            }
         }
     }
 

@@ -285,7 +285,7 @@ fn local_errors_and_help_keep_their_place_among_the_replies() {
                     Unknown command: bogus\n\
                     Call 9 not found\n  \
                     hangup <id>    call <id> ends (aliases: desligar)\n\
-                    Usage: call <id>\n\
+                    Usage: call <id> [priority]\n\
                     Call 1 answered by operator A\n";
     assert_eq!(
         client(&server, &["--lang", "en"], input.as_bytes(), true),

@@ -294,7 +294,7 @@ fn format_characters_and_noncharacters_in_ids_are_usage_errors() {
         (
             Some(0),
             "Call ok received\nCall ok ringing for operator A\n".to_string(),
-            "Usage: call <id>\nUsage: call <id>\nUsage: call <id>\nUsage: answer <id>\nUsage: hangup <id>\nUsage: call <id>\n".to_string()
+            "Usage: call <id> [priority]\nUsage: call <id> [priority]\nUsage: call <id> [priority]\nUsage: answer <id>\nUsage: hangup <id>\nUsage: call <id> [priority]\n".to_string()
         )
     );
     let output = binary()

@@ -116,7 +116,7 @@ fn every_reply_shape_numeric_ids_extra_fields_and_error_replies() {
         // Missing or invalid ids.
         (
             r#"{"command": "call"}"#,
-            r#"{"response": "Usage: call <id>", "error": true}"#,
+            r#"{"response": "Usage: call <id> [priority]", "error": true}"#,
         ),
         (
             r#"{"command": "answer", "id": ""}"#,
@@ -132,7 +132,7 @@ fn every_reply_shape_numeric_ids_extra_fields_and_error_replies() {
         ),
         (
             r#"{"command": "call", "id": true}"#,
-            r#"{"response": "Usage: call <id>", "error": true}"#,
+            r#"{"response": "Usage: call <id> [priority]", "error": true}"#,
         ),
         // Not a request at all.
         ("not json", INVALID),
@@ -646,7 +646,7 @@ fn a_message_of_exactly_64_kib_is_read() {
     conn.send(format!("{exact}\r\n").as_bytes());
     assert_eq!(
         conn.line(),
-        r#"{"response": "Usage: call <id>", "error": true}"#
+        r#"{"response": "Usage: call <id> [priority]", "error": true}"#
     );
     // The same for 65536 bytes that are not JSON.
     conn.send(format!("{}\n", "g".repeat(65536)).as_bytes());

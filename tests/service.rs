@@ -446,9 +446,9 @@ fn run_seed(lang: Lang) -> (String, Rig) {
     let mut out = String::new();
     for line in include_str!("fixtures/seed.cmds").lines() {
         match parse_line(line.as_bytes()) {
-            Ok(Some(Command::Queue(verb, id))) => {
+            Ok(Some(Command::Queue(request))) => {
                 rig.service
-                    .execute(verb, &id, &mut out)
+                    .run(&request, &mut out)
                     .unwrap_or_else(|e| panic!("{line}: {e:?}"));
             }
             Ok(None) => {}

@@ -40,10 +40,16 @@ const PT: &[&str] = &["--lang", "pt"];
 /// `help` in English, as the program prints it (its documented output).
 const HELP_EN: &[&str] = &[
     "Commands:",
-    "  call <id>      a call with id <id> arrives (aliases: ligar, ligue)",
+    "  call <id> [priority] a call with id <id> arrives; priority 0-9, higher first (default 0) (aliases: ligar, ligue)",
     "  answer <id>    operator <id> answers the call ringing for it (aliases: atender, resposta)",
     "  reject <id>    operator <id> rejects the call ringing for it (aliases: rejeitar)",
     "  hangup <id>    call <id> ends (aliases: desligar)",
+    "  pause <op> [reason] operator <op> takes no new call until unpaused (aliases: pausar)",
+    "  unpause <op>   operator <op> ends its pause (aliases: retomar)",
+    "  login <op>     operator <op> joins the distribution (a new one at the end) (aliases: conectar)",
+    "  logout <op>    operator <op> leaves the distribution (not while ringing or on a call) (aliases: desconectar)",
+    "  status         shows the queue and every operator (aliases: estado)",
+    "  stats          shows the counters since start (aliases: estatisticas, estatísticas)",
     "  help [cmd]     lists the commands, or describes one (aliases: ajuda)",
     "  exit           leaves (end of input does too) (aliases: quit, sair)",
 ];
@@ -51,10 +57,16 @@ const HELP_EN: &[&str] = &[
 /// `help` in Portuguese, as the program prints it.
 const HELP_PT: &[&str] = &[
     "Comandos:",
-    "  call <id>      chega uma chamada com o id <id> (sinônimos: ligar, ligue)",
+    "  call <id> [priority] chega uma chamada com o id <id>; prioridade 0-9, maior primeiro (padrão 0) (sinônimos: ligar, ligue)",
     "  answer <id>    o operador <id> atende a chamada que toca para ele (sinônimos: atender, resposta)",
     "  reject <id>    o operador <id> rejeita a chamada que toca para ele (sinônimos: rejeitar)",
     "  hangup <id>    a chamada <id> termina (sinônimos: desligar)",
+    "  pause <op> [reason] o operador <op> não recebe novas chamadas até sair da pausa (sinônimos: pausar)",
+    "  unpause <op>   o operador <op> sai da pausa (sinônimos: retomar)",
+    "  login <op>     o operador <op> entra na distribuição (um novo, no fim) (sinônimos: conectar)",
+    "  logout <op>    o operador <op> sai da distribuição (não enquanto toca ou atende) (sinônimos: desconectar)",
+    "  status         mostra a fila e cada operador (sinônimos: estado)",
+    "  stats          mostra os contadores desde o início (sinônimos: estatisticas, estatísticas)",
     "  help [cmd]     lista os comandos, ou descreve um (sinônimos: ajuda)",
     "  exit           sai (o fim da entrada também) (sinônimos: quit, sair)",
 ];
@@ -76,14 +88,20 @@ Commands:
   help        Print this message or the help of the given subcommand(s)
 
 Options:
-      --operators <LIST|N>   Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
-      --ring-timeout <SECS>  Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
-      --lang <pt|en>         Language of every message [default: pt]
-      --http <ADDR>          Serve the wallboard, metrics and live events over HTTP on this address (off by default)
-      --queue-log <FILE>     Append every queue event to FILE in Asterisk's queue_log format; SIGHUP reopens it
-      --queue-name <NAME>    The queue's name in the queue log [default: callcenter]
-  -h, --help                 Print help
-  -V, --version              Print version
+      --operators <LIST|N>    Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
+      --ring-timeout <SECS>   Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
+      --lang <pt|en>          Language of every message [default: pt]
+      --http <ADDR>           Serve the wallboard, metrics and live events over HTTP on this address (off by default)
+      --queue-log <FILE>      Append every queue event to FILE in Asterisk's queue_log format; SIGHUP reopens it
+      --queue-name <NAME>     The queue's name in the queue log [default: callcenter]
+      --strategy <NAME>       Which available operator a call rings: linear, round-robin, longest-idle, fewest-calls, random or ring-all [default: linear]
+      --seed <N>              Seed of the random strategy (the same seed and input give the same output); taken from the clock when omitted
+      --wrap-up <SECS>        Seconds an operator stays in wrap-up after a call; decimals allowed [default: 0]
+      --max-no-answer <N>     Pause an operator after this many ring timeouts in a row; 0 never does [default: 0]
+      --service-level <SECS>  Seconds within which an answer counts for the service level in stats [default: 20]
+      --max-calls <N>         Most calls that may wait in the queue; 0 is no limit [default: 0]
+  -h, --help                  Print help
+  -V, --version               Print version
 ";
 
 /// `callcenter standalone --help`, as the program prints it.
@@ -93,14 +111,20 @@ Read commands on stdin, print results on stdout (the default)
 Usage: callcenter standalone [OPTIONS]
 
 Options:
-      --operators <LIST|N>   Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
-      --ring-timeout <SECS>  Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
-      --lang <pt|en>         Language of every message [default: pt]
-      --http <ADDR>          Serve the wallboard, metrics and live events over HTTP on this address (off by default)
-      --queue-log <FILE>     Append every queue event to FILE in Asterisk's queue_log format; SIGHUP reopens it
-      --queue-name <NAME>    The queue's name in the queue log [default: callcenter]
-  -h, --help                 Print help
-  -V, --version              Print version
+      --operators <LIST|N>    Operator ids in priority order (A,B,C), or a count N (A..Z, AA, AB, ...) [default: A,B]
+      --ring-timeout <SECS>   Seconds a call may ring before it is ignored; decimals allowed; 0 turns it off [default: 10]
+      --lang <pt|en>          Language of every message [default: pt]
+      --http <ADDR>           Serve the wallboard, metrics and live events over HTTP on this address (off by default)
+      --queue-log <FILE>      Append every queue event to FILE in Asterisk's queue_log format; SIGHUP reopens it
+      --queue-name <NAME>     The queue's name in the queue log [default: callcenter]
+      --strategy <NAME>       Which available operator a call rings: linear, round-robin, longest-idle, fewest-calls, random or ring-all [default: linear]
+      --seed <N>              Seed of the random strategy (the same seed and input give the same output); taken from the clock when omitted
+      --wrap-up <SECS>        Seconds an operator stays in wrap-up after a call; decimals allowed [default: 0]
+      --max-no-answer <N>     Pause an operator after this many ring timeouts in a row; 0 never does [default: 0]
+      --service-level <SECS>  Seconds within which an answer counts for the service level in stats [default: 20]
+      --max-calls <N>         Most calls that may wait in the queue; 0 is no limit [default: 0]
+  -h, --help                  Print help
+  -V, --version               Print version
 ";
 
 const VERSION: &str = concat!("callcenter ", env!("CARGO_PKG_VERSION"), "\n");
@@ -249,7 +273,7 @@ fn errors_come_in_order_with_the_messages() {
             "Call 3 received",
             "Call 3 waiting in queue",
             "Operator Z not found",
-            "Usage: call <id>",
+            "Usage: call <id> [priority]",
         ]),
         "",
     );
@@ -312,11 +336,16 @@ fn help_describes_one_command() {
     let call_pt = HELP_PT[1];
     assert_eq!(
         call_en,
-        "  call <id>      a call with id <id> arrives (aliases: ligar, ligue)"
+        "  call <id> [priority] a call with id <id> arrives; priority 0-9, higher first (default 0) (aliases: ligar, ligue)"
     );
     check(EN, "help call\najuda ligar\n", &[call_en, call_en], &[]);
     check(&[], "help call\najuda ligar\n", &[call_pt, call_pt], &[]);
-    check(EN, "help exit\nhelp sair\n", &[HELP_EN[6], HELP_EN[6]], &[]);
+    check(
+        EN,
+        "help exit\nhelp sair\n",
+        &[HELP_EN[12], HELP_EN[12]],
+        &[],
+    );
 }
 
 #[test]
@@ -405,8 +434,8 @@ fn invalid_utf8_and_nul_bytes_get_one_error_line_each() {
             &["Call 1 received", "Call 1 ringing for operator A"],
             &[
                 "Unknown command: \u{fffd}\u{fffd}",
-                "Usage: call <id>",
-                "Usage: call <id>",
+                "Usage: call <id> [priority]",
+                "Usage: call <id> [priority]",
                 "Unknown command: \\0",
             ],
         ),
@@ -414,8 +443,8 @@ fn invalid_utf8_and_nul_bytes_get_one_error_line_each() {
             &["Chamada 1 recebida", "Chamada 1 tocando para o operador A"],
             &[
                 "Comando desconhecido: \u{fffd}\u{fffd}",
-                "Uso: call <id>",
-                "Uso: call <id>",
+                "Uso: call <id> [priority]",
+                "Uso: call <id> [priority]",
                 "Comando desconhecido: \\0",
             ],
         ),
@@ -443,7 +472,7 @@ const LONG_LINES_STDOUT: &[&str] = &[
 
 fn long_lines_stderr() -> Vec<String> {
     vec![
-        "Usage: call <id>".to_string(),
+        "Usage: call <id> [priority]".to_string(),
         format!("Unknown command: {}…", "y".repeat(64)),
         "Usage: hangup <id>".to_string(),
     ]
@@ -484,10 +513,11 @@ fn bad_operators_values_exit_2_with_one_line() {
         "error: invalid value '' for '--operators <LIST|N>': \
          invalid operator id \"\" (1 to 64 bytes, no blanks or control characters)",
     );
+    // `--operators 0` starts with nobody (they `login`): only too many is refused.
     check_bad_option(
-        &["--operators", "0"],
-        "error: invalid value '0' for '--operators <LIST|N>': \
-         the count must be between 1 and 1000000",
+        &["--operators", "1000001"],
+        "error: invalid value '1000001' for '--operators <LIST|N>': \
+         the count must be between 0 and 1000000",
     );
     check_bad_option(
         &["--operators", "A,,B"],
@@ -497,6 +527,39 @@ fn bad_operators_values_exit_2_with_one_line() {
     check_bad_option(
         &["standalone", "--operators", "A,A"],
         "error: invalid value 'A,A' for '--operators <LIST|N>': duplicate operator id A",
+    );
+}
+
+#[test]
+fn bad_acd_option_values_exit_2_naming_the_option() {
+    check_bad_option(
+        &["--strategy", "fastest"],
+        "error: invalid value 'fastest' for '--strategy <NAME>': unknown strategy \"fastest\" \
+         (expected one of: linear, round-robin, longest-idle, fewest-calls, random, ring-all)",
+    );
+    check_bad_option(
+        &["--seed", "-1"],
+        "error: invalid value '-1' for '--seed <N>': invalid digit found in string",
+    );
+    check_bad_option(
+        &["--wrap-up", "-1"],
+        "error: invalid value '-1' for '--wrap-up <SECS>': must be between 0 and 1000000000 seconds",
+    );
+    check_bad_option(
+        &["--wrap-up", "soon"],
+        "error: invalid value 'soon' for '--wrap-up <SECS>': not a number of seconds: \"soon\"",
+    );
+    check_bad_option(
+        &["--max-no-answer", "x"],
+        "error: invalid value 'x' for '--max-no-answer <N>': invalid digit found in string",
+    );
+    check_bad_option(
+        &["--service-level", "NaN"],
+        "error: invalid value 'NaN' for '--service-level <SECS>': must be between 0 and 1000000000 seconds",
+    );
+    check_bad_option(
+        &["standalone", "--max-calls", "-3"],
+        "error: invalid value '-3' for '--max-calls <N>': invalid digit found in string",
     );
 }
 

@@ -205,6 +205,22 @@ transcripts! {
     error_operator_has_no_ringing_call => ["error_operator_has_no_ringing_call"],
     // SPEC §3: the command language.
     aliases_do_what_their_command_does => ["aliases_do_what_their_command_does"],
+    // SPEC §9: the ACD (operator states, strategies, priorities, status, stats).
+    acd_caller_priorities => ["acd_caller_priorities"],
+    acd_login_and_logout => ["acd_login_and_logout"],
+    acd_login_and_logout_errors => ["acd_login_and_logout_errors"],
+    acd_max_calls_refuses_a_call_when_the_queue_is_full => ["acd_max_calls_refuses_a_call_when_the_queue_is_full"],
+    acd_pause_errors => ["acd_pause_errors"],
+    acd_pause_with_and_without_a_reason_and_unpause => ["acd_pause_with_and_without_a_reason_and_unpause"],
+    acd_status_and_stats => ["acd_status_and_stats"],
+    acd_status_with_few_waiting_and_a_paused_ringing_operator => ["acd_status_with_few_waiting_and_a_paused_ringing_operator"],
+    acd_strategy_fewest_calls => ["acd_strategy_fewest_calls"],
+    acd_strategy_longest_idle => ["acd_strategy_longest_idle"],
+    acd_strategy_random_with_a_seed => ["acd_strategy_random_with_a_seed"],
+    acd_strategy_ring_all => ["acd_strategy_ring_all"],
+    acd_strategy_round_robin => ["acd_strategy_round_robin"],
+    acd_usage_errors_name_each_commands_form => ["acd_usage_errors_name_each_commands_form"],
+    acd_wrap_up_after_a_call => ["acd_wrap_up_after_a_call"],
 }
 
 #[test]

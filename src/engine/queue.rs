@@ -71,8 +71,12 @@ impl CallId {
 enum Place {
     /// The slot is free (it is on the free list).
     Vacant,
-    /// Waiting in its priority's list.
+    /// Waiting in its priority's list, queued on arrival (these calls are
+    /// in arrival order).
     Waiting,
+    /// Waiting in its priority's list, back after being declined: these are
+    /// always ahead of the `Waiting` ones, in any arrival order.
+    Returned,
     /// Ringing or answered: out of the queue.
     Engaged,
 }
@@ -220,7 +224,10 @@ impl Calls {
 
     /// Whether live call `key` waits in the queue.
     pub(crate) fn is_waiting(&self, key: CallKey) -> bool {
-        self.meta[key as usize].place == Place::Waiting
+        matches!(
+            self.meta[key as usize].place,
+            Place::Waiting | Place::Returned
+        )
     }
 
     /// Queues an engaged call at the tail of its priority.
@@ -237,7 +244,7 @@ impl Calls {
             self.links[tail as usize].next = key;
         }
         self.tails[p] = key;
-        self.enqueued(key);
+        self.enqueued(key, Place::Waiting);
     }
 
     /// Queues an engaged call at the head of its priority (a declined call).
@@ -254,11 +261,11 @@ impl Calls {
             self.links[head as usize].prev = key;
         }
         self.heads[p] = key;
-        self.enqueued(key);
+        self.enqueued(key, Place::Returned);
     }
 
-    fn enqueued(&mut self, key: CallKey) {
-        self.meta[key as usize].place = Place::Waiting;
+    fn enqueued(&mut self, key: CallKey, place: Place) {
+        self.meta[key as usize].place = place;
         self.waiting += 1;
     }
 
@@ -304,15 +311,27 @@ impl Calls {
         })
     }
 
-    /// The earliest arrival among waiting calls. Within a priority the head
-    /// arrived first (a declined call returns ahead of calls that came after
-    /// it), so this looks at ten heads only.
+    /// The earliest arrival among waiting calls. A priority's list is its
+    /// declined calls (any arrival order: two calls ringing at once may be
+    /// declined newest last) followed by calls queued on arrival (oldest
+    /// first), so the walk looks at the declined ones and the first of the
+    /// others. There are at most as many declined calls waiting as there
+    /// are operators (a queued call rings only once no declined one of its
+    /// priority waits), so this is O(operators), like `status` itself.
     pub(crate) fn oldest_waiting_ns(&self) -> Option<u64> {
-        self.heads
-            .iter()
-            .filter(|&&h| h != NIL)
-            .map(|&h| self.arrival_ns[h as usize])
-            .min()
+        let mut oldest: Option<u64> = None;
+        for &head in &self.heads {
+            let mut at = head;
+            while at != NIL {
+                let arrival = self.arrival_ns[at as usize];
+                oldest = Some(oldest.map_or(arrival, |o| o.min(arrival)));
+                if self.meta[at as usize].place != Place::Returned {
+                    break;
+                }
+                at = self.links[at as usize].next;
+            }
+        }
+        oldest
     }
 
     /// Checks links, counts and the index against each other. O(n).
@@ -321,11 +340,23 @@ impl Calls {
         for p in 0..PRIORITIES {
             let mut prev = NIL;
             let mut at = self.heads[p];
+            // Declined calls first, then the others in arrival order (what
+            // `oldest_waiting_ns` relies on).
+            let mut queued_since: Option<u64> = None;
             while at != NIL {
                 let slot = at as usize;
-                if self.meta[slot].place != Place::Waiting || self.meta[slot].priority as usize != p
-                {
+                if !self.is_waiting(at) || self.meta[slot].priority as usize != p {
                     return Err(format!("call {} is in the wrong list", self.id(at)));
+                }
+                match (self.meta[slot].place, queued_since) {
+                    (Place::Returned, Some(_)) => {
+                        return Err(format!("declined call {} is behind others", self.id(at)));
+                    }
+                    (Place::Waiting, Some(since)) if self.arrival_ns[slot] < since => {
+                        return Err(format!("call {} is out of arrival order", self.id(at)));
+                    }
+                    (Place::Waiting, _) => queued_since = Some(self.arrival_ns[slot]),
+                    _ => {}
                 }
                 if self.links[slot].prev != prev {
                     return Err(format!("call {} has a stale back link", self.id(at)));
@@ -348,7 +379,7 @@ impl Calls {
                 continue;
             }
             live += 1;
-            if meta.place == Place::Waiting {
+            if matches!(meta.place, Place::Waiting | Place::Returned) {
                 marked += 1;
             }
             if self.find(self.ids[slot].as_str()) != Some(slot as u32) {

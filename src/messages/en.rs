@@ -109,10 +109,16 @@ pub(super) fn run_error(error: &RunError, out: &mut String) -> fmt::Result {
 
 pub(super) fn describe(verb: Verb) -> (&'static str, &'static str) {
     let text = match verb {
-        Verb::Call => "a call with id <id> arrives",
+        Verb::Call => "a call with id <id> arrives; priority 0-9, higher first (default 0)",
         Verb::Answer => "operator <id> answers the call ringing for it",
         Verb::Reject => "operator <id> rejects the call ringing for it",
         Verb::Hangup => "call <id> ends",
+        Verb::Pause => "operator <op> takes no new call until unpaused",
+        Verb::Unpause => "operator <op> ends its pause",
+        Verb::Login => "operator <op> joins the distribution (a new one at the end)",
+        Verb::Logout => "operator <op> leaves the distribution (not while ringing or on a call)",
+        Verb::Status => "shows the queue and every operator",
+        Verb::Stats => "shows the counters since start",
         Verb::Help => "lists the commands, or describes one",
         Verb::Exit => "leaves (end of input does too)",
     };

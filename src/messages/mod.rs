@@ -138,10 +138,16 @@ impl Localized for ServiceError {
 /// The usage shown for a verb in `Usage:` errors and in help.
 fn usage(verb: Verb) -> &'static str {
     match verb {
-        Verb::Call => "call <id>",
+        Verb::Call => "call <id> [priority]",
         Verb::Answer => "answer <id>",
         Verb::Reject => "reject <id>",
         Verb::Hangup => "hangup <id>",
+        Verb::Pause => "pause <op> [reason]",
+        Verb::Unpause => "unpause <op>",
+        Verb::Login => "login <op>",
+        Verb::Logout => "logout <op>",
+        Verb::Status => "status",
+        Verb::Stats => "stats",
         Verb::Help => "help [cmd]",
         Verb::Exit => "exit",
     }

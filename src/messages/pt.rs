@@ -111,10 +111,16 @@ pub(super) fn run_error(error: &RunError, out: &mut String) -> fmt::Result {
 
 pub(super) fn describe(verb: Verb) -> (&'static str, &'static str) {
     let text = match verb {
-        Verb::Call => "chega uma chamada com o id <id>",
+        Verb::Call => "chega uma chamada com o id <id>; prioridade 0-9, maior primeiro (padrão 0)",
         Verb::Answer => "o operador <id> atende a chamada que toca para ele",
         Verb::Reject => "o operador <id> rejeita a chamada que toca para ele",
         Verb::Hangup => "a chamada <id> termina",
+        Verb::Pause => "o operador <op> não recebe novas chamadas até sair da pausa",
+        Verb::Unpause => "o operador <op> sai da pausa",
+        Verb::Login => "o operador <op> entra na distribuição (um novo, no fim)",
+        Verb::Logout => "o operador <op> sai da distribuição (não enquanto toca ou atende)",
+        Verb::Status => "mostra a fila e cada operador",
+        Verb::Stats => "mostra os contadores desde o início",
         Verb::Help => "lista os comandos, ou descreve um",
         Verb::Exit => "sai (o fim da entrada também)",
     };

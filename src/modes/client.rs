@@ -35,7 +35,7 @@ use crate::repl::{
     takes_operator,
 };
 use crate::sys::{resolve, write_stderr};
-use crate::wire::{Frame, Framer, decode_reply, encode_request};
+use crate::wire::{Frame, Framer, decode_reply, encode_command};
 
 /// Above this many replies due, stop reading commands; resume at half.
 pub const MAX_IN_FLIGHT: usize = 1024;
@@ -122,12 +122,12 @@ impl Client {
         }
         match parse_line(line) {
             Ok(None) => {}
-            Ok(Some(Command::Queue(verb, id))) => {
-                if takes_operator(verb) {
-                    self.known_ids.insert(&id);
+            Ok(Some(Command::Queue(request))) => {
+                if takes_operator(request.verb) {
+                    self.known_ids.insert(&request.id);
                 }
                 self.request.clear();
-                encode_request(&mut self.request, verb, &id);
+                encode_command(&mut self.request, &request);
                 if let Some(server) = &self.server {
                     server.write(&self.request);
                 }

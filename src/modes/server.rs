@@ -15,9 +15,9 @@ use std::rc::Rc;
 use log::{debug, info};
 
 use crate::cli::ServerOptions;
-use crate::engine::Engine;
 use crate::error::{RunError, ServerError};
 use crate::messages::{Lang, Localized};
+use crate::queue_service::Report;
 use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
     AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
@@ -25,7 +25,8 @@ use crate::reactor::{
 use crate::sys::resolve;
 use crate::web::site::{Connections, Site, listen_http};
 use crate::wire::{
-    Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, is_subscribe_request,
+    Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
+    is_subscribe_request,
 };
 
 /// Above this much unsent output, stop reading a client's commands.
@@ -72,6 +73,15 @@ impl RequestHandler {
         }
     }
 
+    /// Sends the reply to `status` or `stats`: the text and its JSON.
+    fn send_report(&mut self, report: &Report) {
+        self.reply.clear();
+        encode_report_reply(&mut self.reply, self.text.trim_end_matches('\n'), report);
+        if let Some(transport) = &self.transport {
+            transport.write(&self.reply);
+        }
+    }
+
     /// Sends `error` as an error reply (`Error`, or `Closing` before a close).
     fn send_error(&mut self, error: &dyn Localized, kind: ReplyKind) {
         let lang = self.shared.borrow().lang;
@@ -98,12 +108,12 @@ impl RequestHandler {
                 self.send(ReplyKind::Ok);
             }
             Frame::Message(message) => match decode_request(message) {
-                Ok((verb, id)) => {
+                Ok(request) => {
                     self.text.clear();
-                    let result =
-                        service.execute_from(self.events.as_ref(), verb, &id, &mut self.text);
+                    let result = service.run_from(self.events.as_ref(), &request, &mut self.text);
                     match result {
-                        Ok(()) => self.send(ReplyKind::Ok),
+                        Ok(None) => self.send(ReplyKind::Ok),
+                        Ok(Some(report)) => self.send_report(&report),
                         Err(error) => self.send_error(&error, ReplyKind::Error),
                     }
                 }
@@ -287,7 +297,7 @@ fn address(text: &str) -> io::Result<SocketAddr> {
 /// A server on `reactor` as `options` say: the queue (with its queue log),
 /// the TCP protocol, and the HTTP side when asked for.
 pub fn start(reactor: &Reactor, options: &ServerOptions) -> io::Result<Bound> {
-    let engine = Engine::new(&options.queue.operators.0).map_err(io::Error::other)?;
+    let engine = options.queue.engine().map_err(io::Error::other)?;
     let service = QueueService::new(
         engine,
         options.queue.lang,

@@ -11,7 +11,6 @@ use log::debug;
 
 use crate::cli::QueueOptions;
 use crate::command::{Command, parse_line};
-use crate::engine::Engine;
 use crate::error::RunError;
 use crate::messages::{Lang, Localized};
 use crate::queue_service::{QueueService, Subscription};
@@ -82,10 +81,10 @@ impl Console {
         };
         match parse_line(line) {
             Ok(None) => {}
-            Ok(Some(Command::Queue(verb, id))) => {
+            Ok(Some(Command::Queue(request))) => {
                 self.text.clear();
-                match self.service.execute(verb, &id, &mut self.text) {
-                    Ok(()) => self.screen.print(Channel::Out, &self.text),
+                match self.service.run(&request, &mut self.text) {
+                    Ok(_) => self.screen.print(Channel::Out, &self.text),
                     Err(error) => self.report(&error),
                 }
             }
@@ -146,7 +145,7 @@ impl LineHandler for Console {
 pub fn run(options: &QueueOptions) -> Result<(), RunError> {
     let reactor = Reactor::new()?;
     reactor.install_signal_handlers()?;
-    let engine = Engine::new(&options.operators.0).map_err(std::io::Error::other)?;
+    let engine = options.engine().map_err(std::io::Error::other)?;
     let service = QueueService::new(
         engine,
         options.lang,

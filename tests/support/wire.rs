@@ -50,7 +50,10 @@ pub fn server_full(max_clients: u32) -> String {
 
 /// The usage error of `verb`.
 pub fn usage(verb: &str) -> String {
-    error(&format!("Usage: {verb} <id>"))
+    match verb {
+        "call" => error("Usage: call <id> [priority]"),
+        _ => error(&format!("Usage: {verb} <id>")),
+    }
 }
 
 /// The request line (no newline) for `verb id`, as the client sends it.
