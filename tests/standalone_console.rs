@@ -135,14 +135,14 @@ fn the_seed_gives_the_seed_transcript_in_both_languages() {
 #[test]
 fn errors_go_to_stderr_in_their_place_among_the_messages() {
     let mut rig = Rig::en();
-    rig.feed(b"call 1\nbogus\n\ncall 1 2\nhelp call\nhangup 9\nhangup 1\n");
+    rig.feed(b"call 1\nbogus\n\ncall 1 2 3\nhelp call\nhangup 9\nhangup 1\n");
     assert_eq!(
         rig.take_merged(),
         "Call 1 received\n\
          Call 1 ringing for operator A\n\
          Unknown command: bogus\n\
-         Usage: call <id>\n  \
-         call <id>      a call with id <id> arrives (aliases: ligar, ligue)\n\
+         Usage: call <id> [priority]\n  \
+         call <id> [priority] a call with id <id> arrives; priority 0-9, higher first (default 0) (aliases: ligar, ligue)\n\
          Call 9 not found\n\
          Call 1 missed\n"
     );
@@ -236,7 +236,7 @@ fn a_line_over_64_kib_is_one_error_and_the_next_line_runs() {
         }
         assert_eq!(
             rig.take_merged(),
-            "Usage: call <id>\nCall 1 received\nCall 1 ringing for operator A\n",
+            "Usage: call <id> [priority]\nCall 1 received\nCall 1 ringing for operator A\n",
             "bytewise: {bytewise}"
         );
     }
