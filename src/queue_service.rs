@@ -18,7 +18,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use crate::command::Verb;
-use crate::engine::{Effect, Engine, EngineError, OfferId, OperatorIndex};
+use crate::engine::{Effect, Engine, EngineError, OfferId, OperatorIndex, Priority};
 use crate::messages::Lang;
 use crate::observer::{Observer, QueueLog};
 use crate::reactor::{DelayedCall, Reactor};
@@ -267,21 +267,27 @@ impl QueueService {
     }
 
     fn run_command(&self, verb: Verb, id: &str, out: &mut String) -> Result<(), ServiceError> {
-        let command = match verb {
-            Verb::Call => Engine::call,
-            Verb::Answer => Engine::answer,
-            Verb::Reject => Engine::reject,
-            Verb::Hangup => Engine::hangup,
+        if matches!(verb, Verb::Help | Verb::Exit) {
             // Not queue commands: the parser never hands them here.
-            Verb::Help | Verb::Exit => return Err(ServiceError::NotAQueueCommand(verb)),
-        };
+            return Err(ServiceError::NotAQueueCommand(verb));
+        }
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         if verb == Verb::Hangup {
             state.observer.before_hangup(&state.engine, id);
         }
         let mut effects = std::mem::take(&mut state.effects);
-        let result = command(&mut state.engine, id, &mut effects);
+        // The engine's time is the reactor's, so `/status` counts the time in
+        // state and the wait from when things happened.
+        let now = state.reactor.now();
+        let engine = &mut state.engine;
+        let result = match verb {
+            Verb::Call => engine.call_at(id, Priority::default(), now, &mut effects),
+            Verb::Answer => engine.answer_at(id, now, &mut effects),
+            Verb::Reject => engine.reject_at(id, now, &mut effects),
+            Verb::Hangup => engine.hangup_at(id, now, &mut effects),
+            Verb::Help | Verb::Exit => Ok(()),
+        };
         state.apply(&self.state, &mut effects, out);
         state.effects = effects;
         state.observer.command(result.is_ok());
@@ -363,7 +369,11 @@ fn ring_timer_fired(this: &Rc<RefCell<State>>, operator: OperatorIndex, offer: O
         let mut state = this.borrow_mut();
         state.ring_timers.remove(&offer);
         let mut effects = std::mem::take(&mut state.effects);
-        if state.engine.ring_timeout(operator, offer, &mut effects) {
+        let now = state.reactor.now();
+        if state
+            .engine
+            .ring_timeout_at(operator, offer, now, &mut effects)
+        {
             state.apply(this, &mut effects, &mut out);
         }
         state.effects = effects;
