@@ -298,7 +298,10 @@ pub fn start(reactor: &Reactor, options: &ServerOptions) -> io::Result<Bound> {
         service.open_queue_log(path, &options.queue.queue_name)?;
     }
     let connections = Connections::new();
-    let listener = reactor.listen_tcp(address(&options.listen)?, ServerFactory::sharing(service.clone(), options.max_clients, connections.clone()))?;
+    let listener = reactor.listen_tcp(
+        address(&options.listen)?,
+        ServerFactory::sharing(service.clone(), options.max_clients, connections.clone()),
+    )?;
     let http = match &options.queue.http {
         Some(text) => {
             let site = Site {
