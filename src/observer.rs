@@ -66,14 +66,9 @@ struct CallRecord {
     queued: bool,
 }
 
-/// Counters, histograms, call times and the queue log.
+/// Histograms, command counts, call times and the queue log. The call and
+/// ring counters are the engine's own (its stats snapshot), not kept twice.
 pub struct Observer {
-    received: u64,
-    answered: u64,
-    finished: u64,
-    missed: u64,
-    rejected: u64,
-    ignored: u64,
     commands_ok: u64,
     commands_error: u64,
     wait: Histogram,
@@ -91,12 +86,6 @@ impl Observer {
     /// An observer with nothing counted, writing `log` if given.
     pub fn new(log: Option<QueueLog>) -> Observer {
         Observer {
-            received: 0,
-            answered: 0,
-            finished: 0,
-            missed: 0,
-            rejected: 0,
-            ignored: 0,
             commands_ok: 0,
             commands_error: 0,
             wait: Histogram::wait(),
@@ -144,7 +133,6 @@ impl Observer {
     pub fn event(&mut self, event: &Event, now: Duration) {
         match event {
             Event::Received { call } => {
-                self.received += 1;
                 let uniqueid = match &mut self.log {
                     Some(log) => {
                         let uniqueid = log.ids.next_id();
@@ -185,7 +173,6 @@ impl Observer {
                 }
             }
             Event::Answered { call, operator } => {
-                self.answered += 1;
                 let Some(record) = self.calls.get_mut(call) else {
                     return;
                 };
@@ -205,11 +192,6 @@ impl Observer {
                 }
             }
             Event::Rejected { call, operator } | Event::Ignored { call, operator } => {
-                if matches!(event, Event::Rejected { .. }) {
-                    self.rejected += 1;
-                } else {
-                    self.ignored += 1;
-                }
                 let Some(record) = self.calls.get_mut(call) else {
                     return;
                 };
@@ -230,7 +212,6 @@ impl Observer {
             Event::Finished { call, operator }
             | Event::FinishedIntoWrapUp { call, operator }
             | Event::FinishedPaused { call, operator } => {
-                self.finished += 1;
                 let Some(record) = self.calls.remove(call) else {
                     return;
                 };
@@ -248,7 +229,6 @@ impl Observer {
                 }
             }
             Event::Missed { call } => {
-                self.missed += 1;
                 let Some(record) = self.calls.remove(call) else {
                     return;
                 };
@@ -316,13 +296,14 @@ impl Observer {
                 None => {}
             }
         }
+        let stats = engine.stats();
         render(&MetricsSnapshot {
-            calls_received: self.received,
-            calls_answered: self.answered,
-            calls_finished: self.finished,
-            calls_missed: self.missed,
-            rings_rejected: self.rejected,
-            rings_ignored: self.ignored,
+            calls_received: stats.received,
+            calls_answered: stats.answered,
+            calls_finished: stats.finished,
+            calls_missed: stats.missed,
+            rings_rejected: stats.rejected,
+            rings_ignored: stats.ignored,
             queue_waiting: queued.len() as u64,
             queue_longest_wait_seconds: longest,
             operators,

@@ -135,12 +135,15 @@ fn routes_answer_with_their_types_and_errors_with_theirs() {
     let history = conn.get("/history");
     assert_eq!(history.header("content-type"), Some("application/json"));
     assert_eq!(history.text(), r#"{"interval_s":5,"waiting":[0]}"#);
-    // Until the ACD's snapshots exist, /status and /stats are not served.
-    for path in ["/status", "/stats", "/nothing"] {
-        let missing = conn.get(path);
-        assert_eq!(missing.status, "HTTP/1.1 404 Not Found", "{path}");
-        assert_eq!(missing.text(), "404 Not Found\n");
+    for path in ["/status", "/stats"] {
+        let snapshot = conn.get(path);
+        assert_eq!(snapshot.status, "HTTP/1.1 200 OK", "{path}");
+        assert_eq!(snapshot.header("content-type"), Some("application/json"));
+        assert_eq!(snapshot.header("connection"), Some("keep-alive"));
     }
+    let missing = conn.get("/nothing");
+    assert_eq!(missing.status, "HTTP/1.1 404 Not Found");
+    assert_eq!(missing.text(), "404 Not Found\n");
     conn.send(b"HEAD /metrics HTTP/1.1\r\n\r\n");
     let head = conn.response(true);
     assert_eq!(head.status, "HTTP/1.1 200 OK");
@@ -263,6 +266,91 @@ fn metrics_after_real_traffic_parse_and_count_it() {
             "no {expected} in {samples:#?}"
         );
     }
+}
+
+/// `text` with the number after each `"key":` replaced by `key`'s name in
+/// capitals, and those numbers: the times, which the clock decides.
+fn mask_times(text: &str, key: &str) -> (String, Vec<f64>) {
+    let pattern = format!("\"{key}\":");
+    let mut masked = String::new();
+    let mut numbers = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&pattern) {
+        let (before, after) = rest.split_at(at + pattern.len());
+        masked.push_str(before);
+        let end = after
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(after.len());
+        numbers.push(after[..end].parse().expect("a number"));
+        masked.push_str(&key.to_uppercase());
+        rest = &after[end..];
+    }
+    masked.push_str(rest);
+    (masked, numbers)
+}
+
+#[test]
+fn status_and_stats_are_the_bare_json_objects_of_the_wire() {
+    let started = std::time::Instant::now();
+    let (server, http) = start(&["--lang", "en"]);
+    let mut client = server.connect();
+    let mut conn = Http::connect(http);
+    let (idle, times) = mask_times(&conn.get("/status").text(), "since_s");
+    assert_eq!(
+        idle,
+        r#"{"waiting":0,"longest_wait_s":0.0,"strategy":"linear","operators":[{"id":"A","state":"idle","call":null,"paused":false,"reason":null,"since_s":SINCE_S},{"id":"B","state":"idle","call":null,"paused":false,"reason":null,"since_s":SINCE_S}],"queue":[]}"#
+    );
+    assert!(
+        times
+            .iter()
+            .all(|&t| t <= started.elapsed().as_secs_f64() + 0.1),
+        "{times:?}"
+    );
+    for (line, reply) in [
+        ("call 1", "Call 1 received\nCall 1 ringing for operator A"),
+        ("answer A", "Call 1 answered by operator A"),
+        ("call 2", "Call 2 received\nCall 2 ringing for operator B"),
+        ("call 3", "Call 3 received\nCall 3 waiting in queue"),
+        ("call 4", "Call 4 received\nCall 4 waiting in queue"),
+    ] {
+        let (verb, id) = line.split_once(' ').unwrap();
+        client.expect(&request(verb, id), &ok(reply));
+    }
+    let since_calls = std::time::Instant::now();
+    let body = conn.get("/status").text();
+    let (masked, waits) = mask_times(&body, "longest_wait_s");
+    let (masked, times) = mask_times(&masked, "since_s");
+    assert_eq!(
+        masked,
+        r#"{"waiting":2,"longest_wait_s":LONGEST_WAIT_S,"strategy":"linear","operators":[{"id":"A","state":"on-call","call":"1","paused":false,"reason":null,"since_s":SINCE_S},{"id":"B","state":"ringing","call":"2","paused":false,"reason":null,"since_s":SINCE_S}],"queue":["3","4"]}"#
+    );
+    // Counted by the server's clock since the commands: not since its start.
+    let bound = since_calls.elapsed().as_secs_f64() + 0.1;
+    assert!(
+        waits[0] <= bound && times.iter().all(|&t| t <= bound),
+        "{body}"
+    );
+
+    client.expect(
+        &request("hangup", "1"),
+        &ok("Call 1 finished and operator A available\nCall 3 ringing for operator A"),
+    );
+    client.expect(&request("hangup", "4"), &ok("Call 4 missed"));
+    client.expect(
+        &request("reject", "B"),
+        &ok("Call 2 rejected by operator B\nCall 2 ringing for operator B"),
+    );
+    let body = conn.get("/stats").text();
+    let (masked, _) = mask_times(&body, "wait_avg_s");
+    let (masked, _) = mask_times(&masked, "wait_max_s");
+    let (masked, talk) = mask_times(&masked, "talk_s");
+    assert_eq!(
+        masked,
+        r#"{"received":4,"answered":1,"finished":1,"missed":1,"rejected":1,"ignored":0,"wait_avg_s":WAIT_AVG_S,"wait_max_s":WAIT_MAX_S,"service_level":{"seconds":20,"percent":50.0},"operators":[{"id":"A","answered":1,"rejected":0,"ignored":0,"talk_s":TALK_S},{"id":"B","answered":0,"rejected":1,"ignored":0,"talk_s":TALK_S}]}"#
+    );
+    // B never talked; A's call lasted no longer than the test.
+    assert_eq!(talk[1], 0.0, "{body}");
+    assert!(talk[0] <= started.elapsed().as_secs_f64() + 0.1, "{body}");
 }
 
 /// Reads SSE lines from `stream` until `count` `data:` lines came.

@@ -1,12 +1,10 @@
 //! The wallboard in a real headless Chromium against the real server
-//! (`--http 127.0.0.1:0`), commands sent over TCP: events appear on the
-//! page within a couple of seconds, the chart draws the server's history,
-//! the page shows when the server is gone and recovers when it restarts on
-//! the same port.
-//!
-//! The operator tiles and the waiting count read `/status` and `/stats`,
-//! which this build does not serve yet (they come with the ACD's
-//! snapshots): their checks join this test when those routes do.
+//! (`--http 127.0.0.1:0`), commands sent over TCP: within a couple of
+//! seconds an operator's tile turns to on call with the call's id, the
+//! waiting count changes and the events appear; the chart draws the
+//! server's history; the page shows when the server is gone and recovers
+//! when it restarts on the same port. The screenshot of the busy queue is
+//! the README's `docs/wallboard.png`.
 
 mod support;
 
@@ -20,6 +18,8 @@ use browser::Browser;
 use support::{Server, deadline, ok, request};
 
 const DESCRIBE: &str = "return {connection: document.body.dataset.connection, \
+    tiles: Array.from(document.querySelectorAll('[data-operator]')).map(t => t.dataset.operator + ':' + t.dataset.state + ':' + t.dataset.call), \
+    waiting: document.getElementById('waiting').textContent, \
     chart: document.getElementById('chart-line').getAttribute('points'), \
     events: Array.from(document.querySelectorAll('#events li')).map(li => li.textContent)};";
 
@@ -28,7 +28,7 @@ const SOON: Duration = Duration::from_secs(3);
 
 /// A server with `--http http_addr`; its HTTP address from the second line.
 fn start(http_addr: &str) -> (Server, SocketAddr) {
-    let mut server = Server::start(&["--lang", "en", "--http", http_addr]);
+    let mut server = Server::start(&["--lang", "en", "--operators", "A,B,C", "--http", http_addr]);
     let line = server.proc.stdout.expect_line(deadline());
     let http = line
         .strip_prefix("HTTP listening on ")
@@ -43,9 +43,11 @@ fn the_wallboard_follows_the_real_server_and_survives_its_restart() {
     let browser = Browser::start();
     browser.goto(&format!("http://{http}/"));
     browser.wait_until(
-        "the page connects and draws the first history sample",
+        "the page connects, draws the first history sample and shows three idle operators",
         "return document.body.dataset.connection === 'online' && \
-         document.getElementById('chart-line').getAttribute('points').split(' ').length === 1;",
+         document.getElementById('chart-line').getAttribute('points').split(' ').length === 1 && \
+         Array.from(document.querySelectorAll('[data-operator]')).map(t => t.dataset.operator + ':' + t.dataset.state).join() === 'A:idle,B:idle,C:idle' && \
+         document.getElementById('waiting').textContent === '0';",
         DESCRIBE,
         Duration::from_secs(10),
     );
@@ -59,13 +61,50 @@ fn the_wallboard_follows_the_real_server_and_survives_its_restart() {
         &ok("Call 7 answered by operator A"),
     );
     browser.wait_until(
-        "the three events are listed, newest first",
+        "A's tile turns to on call with call 7 and the three events are listed, newest first",
         "const items = Array.from(document.querySelectorAll('#events li')).map(li => li.textContent); \
+         const a = document.querySelector('[data-operator=\"A\"]'); \
          return items.length === 3 && items[0].endsWith('Call 7 answered by operator A') && \
-         items[1].endsWith('Call 7 ringing for operator A') && items[2].endsWith('Call 7 received');",
+         items[1].endsWith('Call 7 ringing for operator A') && items[2].endsWith('Call 7 received') && \
+         a.dataset.state === 'on-call' && a.dataset.call === '7' && \
+         a.querySelector('.state').textContent === 'on call' && a.querySelector('.call').textContent === 'call 7' && \
+         document.getElementById('answered').textContent === '1';",
         DESCRIBE,
         SOON,
     );
+
+    // Every operator busy, then two calls wait and one of them gives up.
+    for (verb, id, reply) in [
+        (
+            "call",
+            "8",
+            "Call 8 received\nCall 8 ringing for operator B",
+        ),
+        ("answer", "B", "Call 8 answered by operator B"),
+        (
+            "call",
+            "9",
+            "Call 9 received\nCall 9 ringing for operator C",
+        ),
+        ("call", "10", "Call 10 received\nCall 10 waiting in queue"),
+        ("call", "11", "Call 11 received\nCall 11 waiting in queue"),
+        ("call", "12", "Call 12 received\nCall 12 waiting in queue"),
+        ("hangup", "12", "Call 12 missed"),
+    ] {
+        client.expect(&request(verb, id), &ok(reply));
+    }
+    browser.wait_until(
+        "two calls waiting, C ringing with call 9, one missed, the miss listed",
+        "const c = document.querySelector('[data-operator=\"C\"]'); \
+         return document.getElementById('waiting').textContent === '2' && \
+         c.dataset.state === 'ringing' && c.dataset.call === '9' && \
+         document.querySelector('[data-operator=\"B\"]').dataset.state === 'on-call' && \
+         document.getElementById('missed').textContent === '1' && \
+         document.querySelector('#events li').textContent.endsWith('Call 12 missed');",
+        DESCRIBE,
+        SOON,
+    );
+    // The README's picture: a busy queue, as a phone shows it.
     let screenshot =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wallboard-live.png");
     browser.screenshot(&screenshot);
@@ -91,9 +130,11 @@ fn the_wallboard_follows_the_real_server_and_survives_its_restart() {
     let (server, again) = start(&http.to_string());
     assert_eq!(again, http);
     browser.wait_until(
-        "the banner clears",
+        "the banner clears and the new server's idle operators and empty queue show",
         "return document.body.dataset.connection === 'online' && \
-         document.getElementById('offline').offsetParent === null;",
+         document.getElementById('offline').offsetParent === null && \
+         Array.from(document.querySelectorAll('[data-operator]')).map(t => t.dataset.operator + ':' + t.dataset.state).join() === 'A:idle,B:idle,C:idle' && \
+         document.getElementById('waiting').textContent === '0';",
         DESCRIBE,
         Duration::from_secs(5),
     );

@@ -324,3 +324,90 @@ fn the_wallboard_speaks_portuguese_when_served_in_pt() {
         Duration::from_secs(10),
     );
 }
+
+/// The engine's own `status` at 20 s after: A in wrap-up, B paused in
+/// wrap-up, C paused idle, D logged out, E on a call (paused, which waits
+/// for its call to end), F ringing, G idle.
+fn every_state() -> serde_json::Value {
+    use callcenter::engine::{Config, Engine, Priority};
+    let config = Config {
+        wrap_up: Duration::from_secs(60),
+        ..Config::default()
+    };
+    let mut engine =
+        Engine::with_config(["A", "B", "C", "D", "E", "F", "G"], config).expect("an engine");
+    let mut out = Vec::new();
+    let at = Duration::from_secs;
+    let normal = Priority::default();
+    engine.call_at("1", normal, at(0), &mut out).unwrap();
+    engine.answer_at("A", at(1), &mut out).unwrap();
+    engine.call_at("2", normal, at(2), &mut out).unwrap();
+    engine.answer_at("B", at(3), &mut out).unwrap();
+    engine.hangup_at("1", at(4), &mut out).unwrap();
+    engine.hangup_at("2", at(5), &mut out).unwrap();
+    engine.pause("B", Some("coffee"), at(6), &mut out).unwrap();
+    engine.pause("C", Some("lunch"), at(6), &mut out).unwrap();
+    engine.logout("D", at(7), &mut out).unwrap();
+    engine.call_at("3", normal, at(8), &mut out).unwrap();
+    engine.answer_at("E", at(9), &mut out).unwrap();
+    engine.pause("E", None, at(9), &mut out).unwrap();
+    engine.call_at("4", normal, at(10), &mut out).unwrap();
+    serde_json::to_value(engine.status(at(20))).expect("status as JSON")
+}
+
+#[test]
+fn the_wallboard_shows_every_state_of_the_engines_own_status() {
+    let status = every_state();
+    // What the page is given: the real JSON, pause orthogonal to state.
+    let states: Vec<String> = status["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| {
+            format!(
+                "{}:{}:{}:{}",
+                op["id"], op["state"], op["paused"], op["reason"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            r#""A":"wrap-up":false:null"#,
+            r#""B":"wrap-up":true:"coffee""#,
+            r#""C":"idle":true:"lunch""#,
+            r#""D":"logged-out":false:null"#,
+            r#""E":"on-call":true:null"#,
+            r#""F":"ringing":false:null"#,
+            r#""G":"idle":false:null"#,
+        ]
+    );
+    let shared = Arc::new(Mutex::new(Shared {
+        status,
+        stats: stats(2, 0, Some(100.0)),
+        streams: Vec::new(),
+        lang: Lang::En,
+    }));
+    let fake = Fake::start(shared, "127.0.0.1:0".parse().unwrap());
+    let browser = Browser::start();
+    browser.goto(&fake.url());
+    // Each tile: state attribute | state text | call text.
+    browser.wait_until(
+        "every tile shows its state, pause reason and call",
+        "const tiles = Array.from(document.querySelectorAll('[data-operator]')).map(t => \
+           t.dataset.operator + '|' + t.dataset.state + '|' + t.querySelector('.state').textContent + '|' + \
+           t.querySelector('.call').textContent).join(';'); \
+         return tiles === 'A|wrap-up|wrap-up|;B|paused|paused (coffee)|;C|paused|paused (lunch)|;' + \
+           'D|logged-out|logged out|;E|on-call|on call|call 3;F|ringing|ringing|call 4;G|idle|idle|';",
+        DESCRIBE,
+        Duration::from_secs(10),
+    );
+    // Time in state from `since_s`: A has been in wrap-up 16 s, D out 13 s.
+    browser.wait_until(
+        "the times in state tick from since_s",
+        "const since = id => document.querySelector('[data-operator=\"' + id + '\"] .since').textContent; \
+         return ['0:16', '0:17'].includes(since('A')) && ['0:13', '0:14'].includes(since('D'));",
+        "return Array.from(document.querySelectorAll('.since')).map(s => s.textContent);",
+        Duration::from_secs(3),
+    );
+}

@@ -173,9 +173,18 @@ impl HttpChannel {
                 self.stream_events(transport);
                 return false;
             }
-            // `/status` and `/stats` come with the ACD's status and stats
-            // snapshots; until then they are not found.
-            Route::Status | Route::Stats | Route::NotFound | Route::MethodNotAllowed => {
+            // The bare objects of SPEC §9.7, the wire's `status` and `stats`
+            // without the reply around them; times at the reactor's now.
+            Route::Status => {
+                let now = self.site.reactor.now();
+                let snapshot = service.inspect(|engine| engine.status(now));
+                (CONTENT_TYPE_JSON, to_json(&snapshot))
+            }
+            Route::Stats => (
+                CONTENT_TYPE_JSON,
+                to_json(&service.inspect(|engine| engine.stats())),
+            ),
+            Route::NotFound | Route::MethodNotAllowed => {
                 write_error(&mut self.out, Status::NotFound, head_only, keep_alive);
                 return keep_alive;
             }
@@ -212,6 +221,15 @@ impl HttpChannel {
             Rc::downgrade(&self.streaming),
         );
     }
+}
+
+/// A snapshot as JSON. Plain data with string keys cannot fail to
+/// serialize; were it to, the body says so rather than the server panicking.
+fn to_json(snapshot: &impl serde::Serialize) -> String {
+    serde_json::to_string(snapshot).unwrap_or_else(|error| {
+        log::error!("cannot serialize a snapshot: {error}");
+        String::from("null")
+    })
 }
 
 /// Sends a ping comment every [`PING_INTERVAL`] while the stream lasts.
