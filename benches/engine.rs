@@ -48,7 +48,7 @@ impl Tick {
 /// hangs up the same id (it is then the whole queue). Either way one
 /// iteration is one `call_at` and one `hangup_at`: the throughput line
 /// counts both, so its inverse is the time per operation.
-#[divan::bench(args = [0, 1_000_000], sample_count = 500)]
+#[divan::bench(args = [0, 1_000_000], sample_count = 1000, sample_size = 100)]
 fn churn_middle_of_queue(bencher: Bencher, queued: usize) {
     let mut engine = engine(1, Strategy::Linear);
     let mut out = Vec::new();
@@ -91,7 +91,7 @@ fn churn_middle_of_queue(bencher: Bencher, queued: usize) {
 /// One whole call on an idle operator: `call_at` (it rings), `answer_at`,
 /// `hangup_at` (finished; the operator is idle again). Three operations per
 /// iteration, with 1 operator or 1,000 (linear: always the first).
-#[divan::bench(args = [1, 1000])]
+#[divan::bench(args = [1, 1000], sample_count = 500, sample_size = 100)]
 fn call_answer_hangup(bencher: Bencher, operators: usize) {
     let mut engine = engine(operators, Strategy::Linear);
     let mut out = Vec::new();
@@ -131,7 +131,7 @@ fn rung_operator(out: &[Effect]) -> usize {
     Strategy::LongestIdle,
     Strategy::FewestCalls,
     Strategy::Random,
-])]
+], sample_count = 500, sample_size = 100)]
 fn dispatch_1000_operators(bencher: Bencher, strategy: Strategy) {
     let mut engine = engine(1000, strategy);
     let ids = operator_ids(1000);
@@ -157,7 +157,7 @@ fn dispatch_1000_operators(bencher: Bencher, strategy: Strategy) {
 /// paused): a call rings all `rung`, the first answers (the others stop
 /// ringing and go idle), then it hangs up. Three operations per iteration;
 /// the cost grows with `rung` (O(k log n)).
-#[divan::bench(args = [1, 10, 100, 1000])]
+#[divan::bench(args = [1, 10, 100, 1000], sample_count = 300)]
 fn ring_all_1000_operators(bencher: Bencher, rung: usize) {
     let mut engine = engine(1000, Strategy::RingAll);
     let ids = operator_ids(1000);
