@@ -101,7 +101,12 @@ fn call_answer_hangup(bencher: Bencher, operators: usize) {
     bencher.counter(ItemsCount::new(3u32)).bench_local(|| {
         out.clear();
         engine
-            .call_at(black_box("1234567"), Priority::default(), tick.next(), &mut out)
+            .call_at(
+                black_box("1234567"),
+                Priority::default(),
+                tick.next(),
+                &mut out,
+            )
             .expect("call rings");
         engine
             .answer_at(black_box("op0"), tick.next(), &mut out)
@@ -142,7 +147,12 @@ fn dispatch_1000_operators(bencher: Bencher, strategy: Strategy) {
     bencher.counter(ItemsCount::new(3u32)).bench_local(|| {
         out.clear();
         engine
-            .call_at(black_box("1234567"), Priority::default(), tick.next(), &mut out)
+            .call_at(
+                black_box("1234567"),
+                Priority::default(),
+                tick.next(),
+                &mut out,
+            )
             .expect("call rings");
         let operator = rung_operator(&out);
         engine
@@ -173,7 +183,12 @@ fn ring_all_1000_operators(bencher: Bencher, rung: usize) {
     bencher.counter(ItemsCount::new(3u32)).bench_local(|| {
         out.clear();
         engine
-            .call_at(black_box("1234567"), Priority::default(), tick.next(), &mut out)
+            .call_at(
+                black_box("1234567"),
+                Priority::default(),
+                tick.next(),
+                &mut out,
+            )
             .expect("call rings");
         let ringing = out
             .iter()

@@ -253,10 +253,7 @@ mod decode {
     use super::*;
 
     const REQUESTS: [(&str, &str); 5] = [
-        (
-            "fast: canonical",
-            r#"{"command": "call", "id": "1234567"}"#,
-        ),
+        ("fast: canonical", r#"{"command": "call", "id": "1234567"}"#),
         (
             "serde: keys swapped",
             r#"{"id": "1234567", "command": "call"}"#,
@@ -292,7 +289,10 @@ mod decode {
 /// text full of quotes (a call id with quotes in it); plus a long status
 /// text with nothing to escape.
 const REPLIES: [(&str, &str); 4] = [
-    ("short, nothing to escape", "Call 1234567 ringing for operator A"),
+    (
+        "short, nothing to escape",
+        "Call 1234567 ringing for operator A",
+    ),
     (
         "two lines, one escape",
         "Call 1234567 received\nCall 1234567 ringing for operator A",
