@@ -31,7 +31,11 @@ fn typical_lines() -> Vec<u8> {
             _ => format!("pause op{} lunch break", number % 100),
         };
         stream.extend_from_slice(line.as_bytes());
-        stream.extend_from_slice(if number % 3 == 0 { b"\r\n" } else { b"\n" });
+        stream.extend_from_slice(if number.is_multiple_of(3) {
+            b"\r\n"
+        } else {
+            b"\n"
+        });
         number += 1;
     }
     stream
