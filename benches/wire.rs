@@ -1,0 +1,439 @@
+//! Micro-benchmarks of the wire protocol (`src/wire.rs`): framing, request
+//! decoding and reply encoding, each next to the plain way of doing the same
+//! work, so that `docs/performance.md` can say whether each fast path pays.
+//!
+//! Run with `cargo bench --bench wire`. Figures and verdicts are in
+//! `docs/performance.md`, section "Micro-benchmarks".
+
+use callcenter::wire::{Frame, Framer, MAX_MESSAGE, ReplyKind, decode_request, encode_reply};
+use divan::counter::{BytesCount, ItemsCount};
+use divan::{Bencher, black_box};
+
+fn main() {
+    divan::main();
+}
+
+/// How many bytes of requests each framing benchmark feeds.
+const STREAM_BYTES: usize = 64 * 1024;
+
+/// Requests as our client writes them (`encode_request`), cycling through
+/// the four queue commands with ids of 1 to 7 digits.
+fn typical_requests(separator: &str) -> Vec<u8> {
+    let mut stream = Vec::with_capacity(STREAM_BYTES + 64);
+    let mut number: u64 = 0;
+    while stream.len() < STREAM_BYTES {
+        let command = ["call", "answer", "hangup", "reject"][(number % 4) as usize];
+        let id = if command == "answer" || command == "reject" {
+            format!("op{}", number % 1000)
+        } else {
+            (number * 7919 % 10_000_000).to_string()
+        };
+        stream.extend_from_slice(
+            format!("{{\"command\": \"{command}\", \"id\": \"{id}\"}}{separator}").as_bytes(),
+        );
+        number += 1;
+    }
+    stream
+}
+
+/// Counts the messages `framer` finds in `stream` fed `chunk` bytes at a
+/// time (and their bytes, so nothing is optimized away).
+fn frame_all(framer: &mut Framer, stream: &[u8], chunk: usize) -> (usize, usize) {
+    let (mut messages, mut bytes) = (0, 0);
+    for piece in stream.chunks(chunk) {
+        framer.feed(piece, |frame| {
+            if let Frame::Message(message) = frame {
+                messages += 1;
+                bytes += message.len();
+            }
+            true
+        });
+    }
+    (messages, bytes)
+}
+
+/// Framing: `Framer::feed` over 64 KiB of typical requests, one per line or
+/// back to back without newlines, fed in one 64 KiB chunk or a byte at a
+/// time; and the same state machine without the run skip, for comparison.
+#[divan::bench_group]
+mod framing {
+    use super::*;
+
+    const CHUNKS: [usize; 2] = [1, STREAM_BYTES];
+
+    fn run(bencher: Bencher, separator: &str, chunk: usize) {
+        let stream = typical_requests(separator);
+        let expected = frame_all(&mut Framer::new(), &stream, stream.len());
+        let mut framer = Framer::new();
+        bencher
+            .counter(BytesCount::of_slice(&stream))
+            .bench_local(|| {
+                let found = frame_all(&mut framer, black_box(&stream), chunk);
+                assert_eq!(found, expected);
+                found
+            });
+    }
+
+    /// One request per line (what our client and `json.dumps` + `\n` send).
+    #[divan::bench(args = CHUNKS, sample_count = 300)]
+    fn lines(bencher: Bencher, chunk: usize) {
+        run(bencher, "\n", chunk);
+    }
+
+    /// Requests back to back with no newline (bare `json.dumps` clients).
+    #[divan::bench(args = CHUNKS, sample_count = 300)]
+    fn back_to_back(bencher: Bencher, chunk: usize) {
+        run(bencher, "", chunk);
+    }
+
+    /// The same framing rules without `plain_run` (every byte goes through
+    /// the state machine): what the run skip is measured against.
+    #[divan::bench(args = CHUNKS, sample_count = 300)]
+    fn lines_byte_by_byte_baseline(bencher: Bencher, chunk: usize) {
+        let stream = typical_requests("\n");
+        let expected = frame_all(&mut Framer::new(), &stream, stream.len());
+        let mut framer = ByteFramer::new();
+        bencher
+            .counter(BytesCount::of_slice(&stream))
+            .bench_local(|| {
+                let (mut messages, mut bytes) = (0, 0);
+                for piece in black_box(&stream).chunks(chunk) {
+                    framer.feed(piece, |frame| {
+                        if let Frame::Message(message) = frame {
+                            messages += 1;
+                            bytes += message.len();
+                        }
+                        true
+                    });
+                }
+                assert_eq!((messages, bytes), expected);
+                (messages, bytes)
+            });
+    }
+}
+
+/// `Framer::feed` as it is in `src/wire.rs`, line for line, with the run
+/// skip (`plain_run`) taken out: every byte of a message goes through the
+/// state machine. The difference from `Framer` is what the skip buys.
+struct ByteFramer {
+    state: State,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    length: usize,
+    carried: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Idle,
+    Json,
+    Garbage,
+    Dead,
+}
+
+impl ByteFramer {
+    fn new() -> ByteFramer {
+        ByteFramer {
+            state: State::Idle,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            length: 0,
+            carried: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, data: &[u8], mut on_frame: impl FnMut(Frame<'_>) -> bool) {
+        let mut start = 0;
+        let mut index = 0;
+        while index < data.len() {
+            let byte = data[index];
+            match self.state {
+                State::Dead => return,
+                State::Idle => match byte {
+                    b' ' | b'\t' | b'\r' | b'\n' => {}
+                    b'{' | b'[' => {
+                        self.state = State::Json;
+                        self.depth = 1;
+                        self.in_string = false;
+                        self.escaped = false;
+                        self.length = 1;
+                        start = index;
+                    }
+                    _ => {
+                        self.state = State::Garbage;
+                        self.length = 1;
+                    }
+                },
+                State::Garbage => {
+                    if byte == b'\n' {
+                        self.state = State::Idle;
+                        if !on_frame(Frame::Malformed) {
+                            return;
+                        }
+                    } else {
+                        self.length += 1;
+                        if self.length > MAX_MESSAGE {
+                            self.state = State::Dead;
+                            on_frame(Frame::TooLong);
+                            return;
+                        }
+                    }
+                }
+                State::Json => {
+                    self.length += 1;
+                    let mut complete = false;
+                    if byte == b'\n' {
+                        self.state = State::Idle;
+                        self.carried.clear();
+                        if !on_frame(Frame::Malformed) {
+                            return;
+                        }
+                        index += 1;
+                        continue;
+                    } else if self.in_string {
+                        if self.escaped {
+                            self.escaped = false;
+                        } else if byte == b'\\' {
+                            self.escaped = true;
+                        } else if byte == b'"' {
+                            self.in_string = false;
+                        }
+                    } else {
+                        match byte {
+                            b'"' => self.in_string = true,
+                            b'{' | b'[' => self.depth += 1,
+                            b'}' | b']' => {
+                                self.depth -= 1;
+                                complete = self.depth == 0;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if self.length > MAX_MESSAGE {
+                        self.state = State::Dead;
+                        self.carried = Vec::new();
+                        on_frame(Frame::TooLong);
+                        return;
+                    }
+                    if complete {
+                        self.state = State::Idle;
+                        let go_on = if self.carried.is_empty() {
+                            on_frame(Frame::Message(&data[start..=index]))
+                        } else {
+                            self.carried.extend_from_slice(&data[..=index]);
+                            let message = std::mem::take(&mut self.carried);
+                            let go_on = on_frame(Frame::Message(&message));
+                            self.carried = message;
+                            self.carried.clear();
+                            go_on
+                        };
+                        if !go_on {
+                            return;
+                        }
+                    }
+                }
+            }
+            index += 1;
+        }
+        if self.state == State::Json {
+            self.carried.extend_from_slice(&data[start..]);
+        }
+    }
+}
+
+/// Request decoding: one logical request (`call` with id `1234567`) written
+/// so that it takes the canonical fast path, and written four other ways
+/// that `canonical_request` refuses, so they go through the serde visitor.
+/// (`canonical_request` and `parse_request` are private: the slow path is
+/// forced through the public `decode_request` by the shape of the input.)
+#[divan::bench_group]
+mod decode {
+    use super::*;
+
+    const REQUESTS: [(&str, &str); 5] = [
+        ("fast: canonical", r#"{"command": "call", "id": "1234567"}"#),
+        (
+            "serde: keys swapped",
+            r#"{"id": "1234567", "command": "call"}"#,
+        ),
+        (
+            "serde: escape in id",
+            r#"{"command": "call", "id": "123456\u0037"}"#,
+        ),
+        (
+            "serde: extra field",
+            r#"{"command": "call", "id": "1234567", "x": 1}"#,
+        ),
+        ("serde: number id", r#"{"command": "call", "id": 1234567}"#),
+    ];
+
+    #[divan::bench(args = REQUESTS.map(|(name, _)| name), sample_count = 500, sample_size = 1000)]
+    fn request(bencher: Bencher, name: &str) {
+        let message = REQUESTS
+            .iter()
+            .find(|(shape, _)| *shape == name)
+            .map(|(_, message)| message.as_bytes())
+            .unwrap_or_default();
+        let (verb, id) = decode_request(message).expect("a valid request");
+        assert_eq!((verb.word(), &*id), ("call", "1234567"));
+        bencher.counter(ItemsCount::new(1u32)).bench_local(|| {
+            let decoded = decode_request(black_box(message));
+            decoded.map(|(verb, id)| (verb, id.len()))
+        });
+    }
+}
+
+/// Typical replies: one message, several messages (`\n` escaped), and a
+/// text full of quotes (a call id with quotes in it); plus a long status
+/// text with nothing to escape.
+const REPLIES: [(&str, &str); 4] = [
+    (
+        "short, nothing to escape",
+        "Call 1234567 ringing for operator A",
+    ),
+    (
+        "two lines, one escape",
+        "Call 1234567 received\nCall 1234567 ringing for operator A",
+    ),
+    (
+        "many quotes",
+        "Call \"a\"\"b\"\"c\" received\nCall \"a\"\"b\"\"c\" waiting in queue",
+    ),
+    (
+        "long, nothing to escape",
+        "Queue: 1000 waiting, longest wait 125 s. Operators: 12 idle, 30 ringing, \
+         450 on a call, 8 in wrap-up, 500 paused; strategy longest-idle; service level \
+         93.4 % within 20 s; abandoned 12; answered 45213; rejected 311; ignored 57",
+    ),
+];
+
+fn reply_text(name: &str) -> &'static str {
+    REPLIES
+        .iter()
+        .find(|(shape, _)| *shape == name)
+        .map(|(_, text)| *text)
+        .unwrap_or_default()
+}
+
+/// Reply encoding: `encode_reply` (plain runs found eight bytes at a time)
+/// against the same output built a byte at a time, and against
+/// `serde_json`'s own string escaping.
+#[divan::bench_group]
+mod encode {
+    use super::*;
+
+    const SHAPES: [&str; 4] = [REPLIES[0].0, REPLIES[1].0, REPLIES[2].0, REPLIES[3].0];
+
+    #[divan::bench(args = SHAPES, sample_count = 500, sample_size = 1000)]
+    fn encode_reply_by_runs(bencher: Bencher, name: &str) {
+        let text = reply_text(name);
+        let mut out = Vec::with_capacity(512);
+        bencher.counter(BytesCount::of_str(text)).bench_local(|| {
+            out.clear();
+            encode_reply(&mut out, black_box(text), ReplyKind::Ok);
+            out.len()
+        });
+    }
+
+    #[divan::bench(args = SHAPES, sample_count = 500, sample_size = 1000)]
+    fn byte_by_byte_baseline(bencher: Bencher, name: &str) {
+        let text = reply_text(name);
+        let mut expected = Vec::new();
+        encode_reply(&mut expected, text, ReplyKind::Ok);
+        let mut out = Vec::with_capacity(512);
+        encode_byte_by_byte(&mut out, text);
+        assert_eq!(out, expected);
+        bencher.counter(BytesCount::of_str(text)).bench_local(|| {
+            out.clear();
+            encode_byte_by_byte(&mut out, black_box(text));
+            out.len()
+        });
+    }
+
+    #[divan::bench(args = SHAPES, sample_count = 500, sample_size = 1000)]
+    fn runs_by_byte_scan_baseline(bencher: Bencher, name: &str) {
+        let text = reply_text(name);
+        let mut expected = Vec::new();
+        encode_reply(&mut expected, text, ReplyKind::Ok);
+        let mut out = Vec::with_capacity(512);
+        encode_runs_by_byte_scan(&mut out, text);
+        assert_eq!(out, expected);
+        bencher.counter(BytesCount::of_str(text)).bench_local(|| {
+            out.clear();
+            encode_runs_by_byte_scan(&mut out, black_box(text));
+            out.len()
+        });
+    }
+
+    #[divan::bench(args = SHAPES, sample_count = 500, sample_size = 1000)]
+    fn serde_json_baseline(bencher: Bencher, name: &str) {
+        let text = reply_text(name);
+        let mut out = Vec::with_capacity(512);
+        bencher.counter(BytesCount::of_str(text)).bench_local(|| {
+            out.clear();
+            out.extend_from_slice(b"{\"response\": ");
+            serde_json::to_writer(&mut out, black_box(text)).expect("a Vec never fails");
+            out.extend_from_slice(b"}\n");
+            out.len()
+        });
+    }
+}
+
+/// `encode_reply`'s output for `ReplyKind::Ok`, escaping one byte at a time.
+fn encode_byte_by_byte(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(b"{\"response\": \"");
+    for &byte in text.as_bytes() {
+        if needs_escape(byte) {
+            push_escape(out, byte);
+        } else {
+            out.push(byte);
+        }
+    }
+    out.extend_from_slice(b"\"}\n");
+}
+
+/// `encode_reply`'s output for `ReplyKind::Ok`, copying runs of plain bytes
+/// in one step as `encode_reply` does, but finding each run's end with a
+/// plain byte loop instead of eight bytes at a time.
+fn encode_runs_by_byte_scan(out: &mut Vec<u8>, text: &str) {
+    let mut rest = text.as_bytes();
+    out.extend_from_slice(b"{\"response\": \"");
+    loop {
+        let plain = rest
+            .iter()
+            .position(|&byte| needs_escape(byte))
+            .unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..plain]);
+        let Some(&byte) = rest.get(plain) else {
+            break;
+        };
+        push_escape(out, byte);
+        rest = &rest[plain + 1..];
+    }
+    out.extend_from_slice(b"\"}\n");
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+fn push_escape(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match byte {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(byte >> 4) as usize],
+            HEX[(byte & 0xf) as usize],
+        ]),
+    }
+}
