@@ -71,17 +71,17 @@ fn typical_command_lines(bencher: Bencher, chunk: usize) {
     for piece in stream.chunks(stream.len()) {
         receiver.data_received(piece);
     }
-    let expected = (receiver.handler.lines, receiver.handler.bytes);
+    let expected = (receiver.handler().lines, receiver.handler().bytes);
     let mut receiver = self::receiver();
     bencher
         .counter(BytesCount::of_slice(&stream))
         .bench_local(|| {
-            receiver.handler = Count::default();
+            *receiver.handler_mut() = Count::default();
             for piece in black_box(&stream).chunks(chunk) {
                 receiver.data_received(piece);
             }
-            assert_eq!((receiver.handler.lines, receiver.handler.bytes), expected);
-            receiver.handler.lines
+            assert_eq!((receiver.handler().lines, receiver.handler().bytes), expected);
+            receiver.handler().lines
         });
 }
 
@@ -92,6 +92,6 @@ fn one_line(bencher: Bencher) {
     let mut receiver = receiver();
     bencher.bench_local(|| {
         receiver.data_received(black_box(b"hangup 1234567\n"));
-        receiver.handler.lines
+        receiver.handler().lines
     });
 }

@@ -276,11 +276,11 @@ mod decode {
             .find(|(shape, _)| *shape == name)
             .map(|(_, message)| message.as_bytes())
             .unwrap_or_default();
-        let (verb, id) = decode_request(message).expect("a valid request");
-        assert_eq!((verb.word(), &*id), ("call", "1234567"));
+        let request = decode_request(message).expect("a valid request");
+        assert_eq!((request.verb.word(), &*request.id), ("call", "1234567"));
         bencher.counter(ItemsCount::new(1u32)).bench_local(|| {
             let decoded = decode_request(black_box(message));
-            decoded.map(|(verb, id)| (verb, id.len()))
+            decoded.map(|request| (request.verb, request.id.len()))
         });
     }
 }
