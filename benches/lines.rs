@@ -80,7 +80,10 @@ fn typical_command_lines(bencher: Bencher, chunk: usize) {
             for piece in black_box(&stream).chunks(chunk) {
                 receiver.data_received(piece);
             }
-            assert_eq!((receiver.handler().lines, receiver.handler().bytes), expected);
+            assert_eq!(
+                (receiver.handler().lines, receiver.handler().bytes),
+                expected
+            );
             receiver.handler().lines
         });
 }

@@ -31,7 +31,8 @@
 //! overlong-line error, and on a terminal the line editor in raw mode);
 //! [`error`] holds the server's, client's and
 //! program's errors (each layer has its own error type; [`messages`]
-//! renders them all); [`sys`] the few OS calls, without `unsafe`.
+//! renders them all); [`sys`] the few OS calls, each behind a safe
+//! function (the crate's one raw C call, the time-zone lookup, is there).
 //!
 //! [`modes`] wires those together on the reactor: `standalone`, `server`,
 //! `client` and `bench`, each importing only from the layers above, never

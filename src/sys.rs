@@ -1,7 +1,8 @@
 //! The few operating-system calls the modes make, in one place.
 //!
-//! Each goes through a safe wrapper (`rustix`, or `std`), so this crate's
-//! modes hold no `unsafe`. Diagnostics go through [`write_stderr`], which
+//! Each goes through a safe wrapper (`rustix`, or `std`), except the local
+//! time zone's offset ([`local_utc_offset`]), which only the C library
+//! knows: that one `unsafe` block is the crate's only one. Diagnostics go through [`write_stderr`], which
 //! never panics: `eprintln!` panics when stderr is `/dev/full` or a closed
 //! pipe, and a program that cannot say why it failed must still exit with
 //! the status it documents.

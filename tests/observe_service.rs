@@ -54,7 +54,11 @@ impl Rig {
     fn run(&self, origin: Option<&Subscription>, verb: Verb, id: &str) -> String {
         let mut out = String::new();
         self.service
-            .run_from(origin, &callcenter::command::Request::new(verb, id), &mut out)
+            .run_from(
+                origin,
+                &callcenter::command::Request::new(verb, id),
+                &mut out,
+            )
             .expect("the command succeeds");
         out
     }

@@ -67,7 +67,7 @@ impl Console {
     }
 
     /// The console as the protocol standard I/O runs: its input framed in
-    /// lines of at most [`MAX_LINE`] bytes. Tests run it over
+    /// lines of at most [`MAX_LINE`](crate::repl::MAX_LINE) bytes. Tests run it over
     /// [`Transport::memory()`] as the reactor runs it over stdin and stdout.
     pub fn into_protocol(self) -> Box<dyn Protocol> {
         let screen = self.screen.clone();
