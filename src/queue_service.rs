@@ -24,7 +24,7 @@ use crate::engine::{
 };
 use crate::messages::Lang;
 use crate::observer::{Observer, QueueLog};
-use crate::reactor::{DelayedCall, Reactor};
+use crate::reactor::{DelayedCall, LoopingCall, Reactor};
 use crate::web::history::{SAMPLE_INTERVAL_SECS, WaitingHistory};
 
 /// Receives the messages no command caused, as complete lines ending in `\n`.
@@ -106,6 +106,8 @@ struct State {
     flush_scheduled: bool,
     /// Calls waiting, sampled every few seconds for the chart.
     history: WaitingHistory,
+    /// What takes those samples, once started.
+    history_sampler: Option<LoopingCall>,
 }
 
 /// A sink and what it asked for.
@@ -137,6 +139,7 @@ impl QueueService {
                 observer: Observer::new(None),
                 flush_scheduled: false,
                 history: WaitingHistory::new(),
+                history_sampler: None,
             })),
         }
     }
@@ -237,10 +240,16 @@ impl QueueService {
     }
 
     /// Samples the queue length now and then every [`SAMPLE_INTERVAL_SECS`],
-    /// for as long as the service lives. A self-rescheduling `call_later`:
-    /// Twisted's `task.LoopingCall(f).start(interval)`.
+    /// for as long as the service lives: Twisted's
+    /// `task.LoopingCall(f).start(interval)`.
     pub fn start_history(&self) {
-        sample_history(&Rc::downgrade(&self.state));
+        let this = Rc::downgrade(&self.state);
+        let reactor = self.state.borrow().reactor.clone();
+        let interval = Duration::from_secs(SAMPLE_INTERVAL_SECS);
+        let sampler = LoopingCall::start(&reactor, interval, true, move || sample_history(&this));
+        if let Some(old) = self.state.borrow_mut().history_sampler.replace(sampler) {
+            old.stop();
+        }
     }
 
     /// The number of wrap-up timers pending.
@@ -481,7 +490,7 @@ fn timer_fired(
     }
 }
 
-/// Takes one history sample and schedules the next.
+/// Takes one history sample (the service may be gone, or busy: then none).
 fn sample_history(this: &Weak<RefCell<State>>) {
     let Some(state) = this.upgrade() else {
         return;
@@ -489,16 +498,8 @@ fn sample_history(this: &Weak<RefCell<State>>) {
     let Ok(mut state) = state.try_borrow_mut() else {
         return;
     };
-    let waiting = state.engine.queued_calls().len() as u64;
+    let waiting = state.engine.waiting_calls() as u64;
     state.history.sample(waiting);
-    let next = this.clone();
-    // The reactor's `LoopingCall` is on its way; until then the sampler
-    // schedules itself again.
-    state
-        .reactor
-        .call_later(Duration::from_secs(SAMPLE_INTERVAL_SECS), move || {
-            sample_history(&next)
-        });
 }
 
 impl Drop for State {
@@ -509,6 +510,9 @@ impl Drop for State {
         }
         for (_, timer) in self.wrap_up_timers.drain() {
             let _ = timer.cancel();
+        }
+        if let Some(sampler) = self.history_sampler.take() {
+            sampler.stop();
         }
     }
 }
