@@ -112,7 +112,8 @@ impl Observer {
     }
 
     /// Before `hangup id` runs: notes where the call stands (1 when ringing
-    /// or at the head), for `ABANDON`. O(queue length), so only with a log.
+    /// or at the head), for `ABANDON`. O(the call's position in the queue),
+    /// so only with a log.
     pub fn before_hangup(&mut self, engine: &Engine, id: &str) {
         use crate::engine::CallStatus;
         if self.log.is_none() {
@@ -120,10 +121,8 @@ impl Observer {
         }
         self.position_at_hangup = match engine.call_status(id) {
             Some(CallStatus::Queued) => engine
-                .queued_calls()
-                .iter()
-                .position(|queued| &**queued == id)
-                .map_or(0, |index| index as u64 + 1),
+                .queue_position(id)
+                .map_or(0, |position| position as u64),
             Some(CallStatus::Ringing(_)) => 1,
             _ => 0,
         };
@@ -275,13 +274,6 @@ impl Observer {
 
     /// The `/metrics` text at `now`, with `clients_connected` open connections.
     pub fn metrics(&self, engine: &Engine, now: Duration, clients_connected: u64) -> String {
-        let queued = engine.queued_calls();
-        let longest = queued
-            .first()
-            .and_then(|head| self.calls.get(head))
-            .map_or(0.0, |record| {
-                now.saturating_sub(record.received).as_secs_f64()
-            });
         let mut operators = OperatorCounts::default();
         for index in 0..engine.operator_count() {
             // A paused operator counts as paused unless it is ringing or on
@@ -304,8 +296,8 @@ impl Observer {
             calls_missed: stats.missed,
             rings_rejected: stats.rejected,
             rings_ignored: stats.ignored,
-            queue_waiting: queued.len() as u64,
-            queue_longest_wait_seconds: longest,
+            queue_waiting: engine.waiting_calls() as u64,
+            queue_longest_wait_seconds: engine.longest_wait(now).as_secs_f64(),
             operators,
             wait_seconds: &self.wait,
             talk_seconds: &self.talk,

@@ -7,6 +7,26 @@ use std::time::Duration;
 use super::*;
 
 impl Engine {
+    /// Where call `id` waits in dispatch order (1 is next), if it waits.
+    /// O(its position): the queue log's `ABANDON` line is the one user,
+    /// and only for a call hung up while waiting.
+    pub fn queue_position(&self, id: &str) -> Option<usize> {
+        self.calls
+            .waiting_in_order()
+            .position(|key| &*self.calls.id(key) == id)
+            .map(|index| index + 1)
+    }
+
+    /// How long the longest-waiting call has waited at `now` (zero when
+    /// nobody waits); O(operators), as calls that came back after a
+    /// decline are looked at one by one.
+    pub fn longest_wait(&self, now: Duration) -> Duration {
+        let now = now.max(self.now);
+        self.calls
+            .oldest_waiting_ns()
+            .map_or(Duration::ZERO, |ns| now.saturating_sub(from_nanos(ns)))
+    }
+
     /// The number of operators (logged out ones included).
     pub fn operator_count(&self) -> usize {
         self.operators.len()
@@ -80,10 +100,7 @@ impl Engine {
     /// The facts of `status` at `now` (SPEC §9.5). O(operators).
     pub fn status(&self, now: Duration) -> StatusSnapshot {
         let now = now.max(self.now);
-        let longest_wait = self
-            .calls
-            .oldest_waiting_ns()
-            .map_or(Duration::ZERO, |ns| now.saturating_sub(from_nanos(ns)));
+        let longest_wait = self.longest_wait(now);
         let operators = self
             .operators
             .iter()
