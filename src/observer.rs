@@ -23,6 +23,12 @@ pub struct QueueLog {
     pub queue: String,
     /// Uniqueids for calls and for operators' legs.
     pub ids: UniqueIds,
+    /// What the log's lines need of each live call (only kept with a log:
+    /// without one a waiting call costs the engine's bytes alone).
+    calls: HashMap<Rc<str>, CallRecord>,
+    /// Calls waiting in the queue, kept from the events: a new call's
+    /// original position.
+    waiting: u64,
 }
 
 impl QueueLog {
@@ -34,6 +40,8 @@ impl QueueLog {
             writer,
             queue,
             ids: UniqueIds::new(epoch),
+            calls: HashMap::new(),
+            waiting: 0,
         };
         log.push(NONE, &QueueLogEvent::QueueStart);
         log
@@ -42,104 +50,15 @@ impl QueueLog {
     fn push(&mut self, uniqueid: &str, event: &QueueLogEvent<'_>) {
         self.writer.push(epoch_now(), uniqueid, &self.queue, event);
     }
-}
 
-/// Seconds since the Unix epoch by the wall clock (the queue log's
-/// timestamps; durations come from the reactor's clock).
-fn epoch_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
-
-/// One live call's times, as the reactor clock saw them.
-struct CallRecord {
-    /// Its queue-log uniqueid (empty without a queue log).
-    uniqueid: String,
-    received: Duration,
-    /// When its current ring started.
-    ring_started: Option<Duration>,
-    answered: Option<Duration>,
-    /// Its position when received (1 = rung at once).
-    orig_position: Option<u64>,
-    /// Waiting in the queue now (not ringing, not answered).
-    queued: bool,
-}
-
-/// Histograms, command counts, call times and the queue log. The call and
-/// ring counters are the engine's own (its stats snapshot), not kept twice.
-pub struct Observer {
-    commands_ok: u64,
-    commands_error: u64,
-    wait: Histogram,
-    talk: Histogram,
-    calls: HashMap<Rc<str>, CallRecord>,
-    /// Calls waiting in the queue, kept from the events so a call's
-    /// position costs nothing.
-    waiting: u64,
-    /// Where the call being hung up stood, noted before the command runs.
-    position_at_hangup: u64,
-    log: Option<QueueLog>,
-}
-
-impl Observer {
-    /// An observer with nothing counted, writing `log` if given.
-    pub fn new(log: Option<QueueLog>) -> Observer {
-        Observer {
-            commands_ok: 0,
-            commands_error: 0,
-            wait: Histogram::wait(),
-            talk: Histogram::talk(),
-            calls: HashMap::new(),
-            waiting: 0,
-            position_at_hangup: 0,
-            log,
-        }
-    }
-
-    /// Counts one command by its outcome.
-    pub fn command(&mut self, ok: bool) {
-        if ok {
-            self.commands_ok += 1;
-        } else {
-            self.commands_error += 1;
-        }
-    }
-
-    /// The queue log, if there is one.
-    pub fn log_mut(&mut self) -> Option<&mut QueueLog> {
-        self.log.as_mut()
-    }
-
-    /// Before `hangup id` runs: notes where the call stands (1 when ringing
-    /// or at the head), for `ABANDON`. O(the call's position in the queue),
-    /// so only with a log.
-    pub fn before_hangup(&mut self, engine: &Engine, id: &str) {
-        use crate::engine::CallStatus;
-        if self.log.is_none() {
-            return;
-        }
-        self.position_at_hangup = match engine.call_status(id) {
-            Some(CallStatus::Queued) => engine
-                .queue_position(id)
-                .map_or(0, |position| position as u64),
-            Some(CallStatus::Ringing(_)) => 1,
-            _ => 0,
-        };
-    }
-
-    /// Records `event`, which happened at `now` by the reactor's clock.
-    pub fn event(&mut self, event: &Event, now: Duration) {
+    /// Writes the line(s) of `event`, which happened at `now` by the
+    /// reactor's clock; `position_at_hangup` is where a call hung up while
+    /// waiting stood.
+    fn event(&mut self, event: &Event, now: Duration, position_at_hangup: u64) {
         match event {
             Event::Received { call } => {
-                let uniqueid = match &mut self.log {
-                    Some(log) => {
-                        let uniqueid = log.ids.next_id();
-                        log.push(&uniqueid, &QueueLogEvent::EnterQueue { call_id: call });
-                        uniqueid
-                    }
-                    None => String::new(),
-                };
+                let uniqueid = self.ids.next_id();
+                self.push(&uniqueid, &QueueLogEvent::EnterQueue { call_id: call });
                 self.calls.insert(
                     call.clone(),
                     CallRecord {
@@ -178,17 +97,15 @@ impl Observer {
                 record.answered = Some(now);
                 let hold = now.saturating_sub(record.received);
                 let ring = now.saturating_sub(record.ring_started.unwrap_or(now));
-                self.wait.observe(hold.as_secs_f64());
-                if let Some(log) = &mut self.log {
-                    let bridged = log.ids.next_id();
-                    let line = QueueLogEvent::Connect {
-                        agent: operator,
-                        hold_secs: hold.as_secs(),
-                        bridged_uniqueid: &bridged,
-                        ring_secs: ring.as_secs(),
-                    };
-                    log.push(&record.uniqueid, &line);
-                }
+                let bridged = self.ids.next_id();
+                let line = QueueLogEvent::Connect {
+                    agent: operator,
+                    hold_secs: hold.as_secs(),
+                    bridged_uniqueid: &bridged,
+                    ring_secs: ring.as_secs(),
+                };
+                self.writer
+                    .push(epoch_now(), &record.uniqueid, &self.queue, &line);
             }
             Event::Rejected { call, operator } | Event::Ignored { call, operator } => {
                 let Some(record) = self.calls.get_mut(call) else {
@@ -200,13 +117,12 @@ impl Observer {
                     record.queued = true;
                     self.waiting += 1;
                 }
-                if let Some(log) = &mut self.log {
-                    let line = QueueLogEvent::RingNoAnswer {
-                        agent: operator,
-                        ring_millis: ring.as_millis() as u64,
-                    };
-                    log.push(&record.uniqueid, &line);
-                }
+                let line = QueueLogEvent::RingNoAnswer {
+                    agent: operator,
+                    ring_millis: ring.as_millis() as u64,
+                };
+                self.writer
+                    .push(epoch_now(), &record.uniqueid, &self.queue, &line);
             }
             Event::Finished { call, operator }
             | Event::FinishedIntoWrapUp { call, operator }
@@ -215,17 +131,13 @@ impl Observer {
                     return;
                 };
                 let answered = record.answered.unwrap_or(now);
-                self.talk
-                    .observe(now.saturating_sub(answered).as_secs_f64());
-                if let Some(log) = &mut self.log {
-                    let line = QueueLogEvent::CompleteCaller {
-                        agent: operator,
-                        hold_secs: answered.saturating_sub(record.received).as_secs(),
-                        call_secs: now.saturating_sub(answered).as_secs(),
-                        orig_position: record.orig_position.unwrap_or(1),
-                    };
-                    log.push(&record.uniqueid, &line);
-                }
+                let line = QueueLogEvent::CompleteCaller {
+                    agent: operator,
+                    hold_secs: answered.saturating_sub(record.received).as_secs(),
+                    call_secs: now.saturating_sub(answered).as_secs(),
+                    orig_position: record.orig_position.unwrap_or(1),
+                };
+                self.push(&record.uniqueid, &line);
             }
             Event::Missed { call } => {
                 let Some(record) = self.calls.remove(call) else {
@@ -234,41 +146,148 @@ impl Observer {
                 if record.queued {
                     self.waiting = self.waiting.saturating_sub(1);
                 }
-                if let Some(log) = &mut self.log {
-                    let line = QueueLogEvent::Abandon {
-                        position: self.position_at_hangup.max(1),
-                        orig_position: record.orig_position.unwrap_or(1),
-                        wait_secs: now.saturating_sub(record.received).as_secs(),
-                    };
-                    log.push(&record.uniqueid, &line);
-                }
+                let line = QueueLogEvent::Abandon {
+                    position: position_at_hangup.max(1),
+                    orig_position: record.orig_position.unwrap_or(1),
+                    wait_secs: now.saturating_sub(record.received).as_secs(),
+                };
+                self.push(&record.uniqueid, &line);
             }
-            Event::Paused { operator, reason } => self.member(&QueueLogEvent::Pause {
-                agent: operator,
-                reason: reason.as_deref(),
-            }),
-            Event::AutoPaused { operator, .. } => self.member(&QueueLogEvent::Pause {
-                agent: operator,
-                reason: Some("no answer"),
-            }),
+            Event::Paused { operator, reason } => self.push(
+                NONE,
+                &QueueLogEvent::Pause {
+                    agent: operator,
+                    reason: reason.as_deref(),
+                },
+            ),
+            Event::AutoPaused { operator, .. } => self.push(
+                NONE,
+                &QueueLogEvent::Pause {
+                    agent: operator,
+                    reason: Some(crate::engine::NO_ANSWER_REASON),
+                },
+            ),
             Event::Unpaused { operator } => {
-                self.member(&QueueLogEvent::Unpause { agent: operator })
+                self.push(NONE, &QueueLogEvent::Unpause { agent: operator })
             }
             Event::LoggedIn { operator } => {
-                self.member(&QueueLogEvent::AddMember { agent: operator })
+                self.push(NONE, &QueueLogEvent::AddMember { agent: operator })
             }
             Event::LoggedOut { operator } => {
-                self.member(&QueueLogEvent::RemoveMember { agent: operator })
+                self.push(NONE, &QueueLogEvent::RemoveMember { agent: operator })
             }
             // The end of a wrap-up has no queue_log event in Asterisk.
             Event::Available { .. } => {}
         }
     }
+}
 
-    /// Writes an operator's own event (no call) to the queue log.
-    fn member(&mut self, line: &QueueLogEvent<'_>) {
+/// Seconds since the Unix epoch by the wall clock (the queue log's
+/// timestamps; durations come from the reactor's clock).
+fn epoch_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// One live call's times, as the reactor clock saw them, for its queue-log
+/// lines.
+struct CallRecord {
+    /// Its queue-log uniqueid.
+    uniqueid: String,
+    received: Duration,
+    /// When its current ring started.
+    ring_started: Option<Duration>,
+    answered: Option<Duration>,
+    /// Its position when received (1 = rung at once).
+    orig_position: Option<u64>,
+    /// Waiting in the queue now (not ringing, not answered).
+    queued: bool,
+}
+
+/// Histograms, command counts, call times and the queue log. The call and
+/// ring counters are the engine's own (its stats snapshot), not kept twice.
+pub struct Observer {
+    commands_ok: u64,
+    commands_error: u64,
+    wait: Histogram,
+    talk: Histogram,
+    /// When each call now on a call was answered (at most one per
+    /// operator), for the talk-time histogram.
+    answered_at: HashMap<Rc<str>, Duration>,
+    /// Where the call being hung up stood, noted before the command runs.
+    position_at_hangup: u64,
+    log: Option<QueueLog>,
+}
+
+impl Observer {
+    /// An observer with nothing counted, writing `log` if given.
+    pub fn new(log: Option<QueueLog>) -> Observer {
+        Observer {
+            commands_ok: 0,
+            commands_error: 0,
+            wait: Histogram::wait(),
+            talk: Histogram::talk(),
+            answered_at: HashMap::new(),
+            position_at_hangup: 0,
+            log,
+        }
+    }
+
+    /// Counts one command by its outcome.
+    pub fn command(&mut self, ok: bool) {
+        if ok {
+            self.commands_ok += 1;
+        } else {
+            self.commands_error += 1;
+        }
+    }
+
+    /// The queue log, if there is one.
+    pub fn log_mut(&mut self) -> Option<&mut QueueLog> {
+        self.log.as_mut()
+    }
+
+    /// Before `hangup id` runs: notes where the call stands (1 when ringing
+    /// or at the head), for `ABANDON`. O(the call's position in the queue),
+    /// so only with a log.
+    pub fn before_hangup(&mut self, engine: &Engine, id: &str) {
+        use crate::engine::CallStatus;
+        if self.log.is_none() {
+            return;
+        }
+        self.position_at_hangup = match engine.call_status(id) {
+            Some(CallStatus::Queued) => engine
+                .queue_position(id)
+                .map_or(0, |position| position as u64),
+            Some(CallStatus::Ringing(_)) => 1,
+            _ => 0,
+        };
+    }
+
+    /// Records `event`, which happened at `now` by the reactor's clock, in
+    /// `engine` (already past the command that caused it).
+    pub fn event(&mut self, event: &Event, now: Duration, engine: &Engine) {
+        match event {
+            Event::Answered { call, .. } => {
+                // The engine keeps each live call's arrival: no copy here.
+                let received = engine.call_arrival(call).unwrap_or(now);
+                self.wait
+                    .observe(now.saturating_sub(received).as_secs_f64());
+                self.answered_at.insert(call.clone(), now);
+            }
+            Event::Finished { call, .. }
+            | Event::FinishedIntoWrapUp { call, .. }
+            | Event::FinishedPaused { call, .. } => {
+                if let Some(answered) = self.answered_at.remove(call) {
+                    self.talk
+                        .observe(now.saturating_sub(answered).as_secs_f64());
+                }
+            }
+            _ => {}
+        }
         if let Some(log) = &mut self.log {
-            log.push(crate::queue_log::NONE, line);
+            log.event(event, now, self.position_at_hangup);
         }
     }
 

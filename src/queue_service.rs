@@ -364,7 +364,7 @@ impl State {
             match effect {
                 Effect::Event(event) => {
                     let now = self.reactor.now();
-                    self.observer.event(&event, now);
+                    self.observer.event(&event, now, &self.engine);
                     self.schedule_flush(this);
                     self.lang.write_event(&event, out);
                     out.push('\n');

@@ -7,13 +7,20 @@ use std::time::Duration;
 use super::*;
 
 impl Engine {
+    /// When live call `id` arrived, on the clock the engine is given.
+    pub fn call_arrival(&self, id: &str) -> Option<Duration> {
+        self.calls
+            .find(id)
+            .map(|key| from_nanos(self.calls.arrival_ns(key)))
+    }
+
     /// Where call `id` waits in dispatch order (1 is next), if it waits.
     /// O(its position): the queue log's `ABANDON` line is the one user,
     /// and only for a call hung up while waiting.
     pub fn queue_position(&self, id: &str) -> Option<usize> {
         self.calls
             .waiting_in_order()
-            .position(|key| &*self.calls.id(key) == id)
+            .position(|key| self.calls.id(key) == id)
             .map(|index| index + 1)
     }
 
