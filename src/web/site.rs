@@ -11,14 +11,16 @@
 use std::cell::Cell;
 use std::io;
 use std::net::SocketAddr;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use log::{debug, info};
 
 use crate::messages::Lang;
 use crate::queue_service::{QueueService, Subscription};
-use crate::reactor::{BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport};
+use crate::reactor::{
+    BufferLimits, ConnectionLost, Factory, LoopingCall, Protocol, Reactor, Transport,
+};
 use crate::web::http::{
     CONTENT_TYPE_HTML, CONTENT_TYPE_JSON, CONTENT_TYPE_METRICS, RequestParser, Route, Status,
     route, write_error, write_refusal, write_response, write_sse_event, write_sse_head,
@@ -94,10 +96,11 @@ pub struct HttpChannel {
     transport: Option<Transport>,
     /// Counted in `site.connections` until lost.
     counted: bool,
-    /// While streaming `/events`: the service's feed, and the ping timer.
+    /// While streaming `/events`: the service's feed.
     events: Option<Subscription>,
-    /// Set while the stream lasts; the ping timer stops when it is cleared.
-    streaming: Rc<Cell<bool>>,
+    /// While streaming `/events`: the keep-alive comment every
+    /// [`PING_INTERVAL`], stopped with the stream.
+    pinger: Option<LoopingCall>,
     /// Reused for each response.
     out: Vec<u8>,
 }
@@ -111,7 +114,7 @@ impl HttpChannel {
             transport: None,
             counted: false,
             events: None,
-            streaming: Rc::new(Cell::new(false)),
+            pinger: None,
             out: Vec::new(),
         }
     }
@@ -184,6 +187,7 @@ impl HttpChannel {
                 CONTENT_TYPE_JSON,
                 to_json(&service.inspect(|engine| engine.stats())),
             ),
+            // `write_refusal` answered 405 already; what is left is unknown.
             Route::NotFound | Route::MethodNotAllowed => {
                 write_error(&mut self.out, Status::NotFound, head_only, keep_alive);
                 return keep_alive;
@@ -214,12 +218,15 @@ impl HttpChannel {
             // the reader from the loop.
             sink.write(&message);
         })));
-        self.streaming.set(true);
-        schedule_ping(
+        let pinged = transport.clone();
+        let mut ping = Vec::new();
+        write_sse_ping(&mut ping);
+        self.pinger = Some(LoopingCall::start(
             &self.site.reactor,
-            transport.clone(),
-            Rc::downgrade(&self.streaming),
-        );
+            PING_INTERVAL,
+            false,
+            move || pinged.write(&ping),
+        ));
     }
 }
 
@@ -230,20 +237,6 @@ fn to_json(snapshot: &impl serde::Serialize) -> String {
         log::error!("cannot serialize a snapshot: {error}");
         String::from("null")
     })
-}
-
-/// Sends a ping comment every [`PING_INTERVAL`] while the stream lasts.
-fn schedule_ping(reactor: &Reactor, transport: Transport, streaming: Weak<Cell<bool>>) {
-    let next = reactor.clone();
-    reactor.call_later(PING_INTERVAL, move || {
-        if !streaming.upgrade().is_some_and(|on| on.get()) || transport.disconnecting() {
-            return;
-        }
-        let mut ping = Vec::new();
-        write_sse_ping(&mut ping);
-        transport.write(&ping);
-        schedule_ping(&next, transport, streaming);
-    });
 }
 
 impl Protocol for HttpChannel {
@@ -272,7 +265,9 @@ impl Protocol for HttpChannel {
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
         self.events = None;
-        self.streaming.set(false);
+        if let Some(pinger) = self.pinger.take() {
+            pinger.stop();
+        }
         if std::mem::take(&mut self.counted) {
             self.site.connections.closed();
         }
