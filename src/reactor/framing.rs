@@ -151,7 +151,7 @@ impl<D: Decoder, H: FrameHandler<D>> Framed<D, H> {
     }
 
     /// Hands out every frame the decoder has, unless paused or stopped.
-    fn deliver(&mut self) {
+    fn deliver_frames(&mut self) {
         while !self.stopped() && !self.paused() {
             let Some(frame) = self.decoder.next_frame() else {
                 return;
@@ -172,16 +172,16 @@ impl<D: Decoder, H: FrameHandler<D>> Protocol for Framed<D, H> {
 
     fn data_received(&mut self, data: &[u8]) {
         self.decoder.receive(data);
-        self.deliver();
+        self.deliver_frames();
     }
 
     fn resume_producing(&mut self) {
-        self.deliver();
+        self.deliver_frames();
     }
 
     fn read_connection_lost(&mut self) -> AfterEof {
         self.at_eof = true;
-        self.deliver();
+        self.deliver_frames();
         if !self.stopped() {
             let next = match self.decoder.finish() {
                 Some(frame) => self.handler.frame_received(frame),

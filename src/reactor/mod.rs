@@ -489,7 +489,7 @@ impl Reactor {
             Ok(0) => self.end_of_input(protocol, transport),
             Ok(amount) => {
                 self.inner.work.read_again(transport);
-                if !deliver(protocol, &buffer[..amount]) {
+                if !deliver_data(protocol, &buffer[..amount]) {
                     self.abort_after_panic(transport);
                 }
             }
@@ -680,7 +680,7 @@ impl Reactor {
 /// Calls `data_received`, unless the protocol is somehow already busy
 /// (which would be a bug: log it rather than panic on input). Returns
 /// false if the protocol panicked (see [`guarded`]).
-fn deliver(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) -> bool {
+fn deliver_data(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) -> bool {
     match protocol.try_borrow_mut() {
         Ok(mut protocol) => guarded("data_received", || protocol.data_received(data)),
         Err(_) => {

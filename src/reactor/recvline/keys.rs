@@ -138,22 +138,25 @@ fn decode_utf8(bytes: &[u8]) -> Option<(Key, usize)> {
 fn decode_escape(bytes: &[u8]) -> Option<(Key, usize)> {
     match bytes.get(1)? {
         b'[' => decode_csi(bytes),
-        b'O' => {
-            let key = match bytes.get(2)? {
-                b'A' => Key::Up,
-                b'B' => Key::Down,
-                b'C' => Key::Right,
-                b'D' => Key::Left,
-                b'H' => Key::Home,
-                b'F' => Key::End,
-                _ => Key::Ignored,
-            };
-            Some((key, 3))
-        }
+        b'O' => Some((cursor_key(*bytes.get(2)?).unwrap_or(Key::Ignored), 3)),
         // A lone Escape key followed by another sequence: drop the first.
         0x1b => Some((Key::Ignored, 1)),
         _ => Some((Key::Ignored, 2)),
     }
+}
+
+/// The arrows, Home and End by the final byte they share in CSI (`ESC [ A`)
+/// and SS3 (`ESC O A`) form.
+fn cursor_key(final_byte: u8) -> Option<Key> {
+    Some(match final_byte {
+        b'A' => Key::Up,
+        b'B' => Key::Down,
+        b'C' => Key::Right,
+        b'D' => Key::Left,
+        b'H' => Key::Home,
+        b'F' => Key::End,
+        _ => return None,
+    })
 }
 
 /// `ESC [ params final`: parameters and intermediates are bytes 0x20 to
@@ -170,12 +173,9 @@ fn decode_csi(bytes: &[u8]) -> Option<(Key, usize)> {
     let params = &body[..end];
     let key = match body[end] {
         // Modifiers (`ESC [ 1 ; 5 C`) do not change what an arrow does here.
-        b'A' => Key::Up,
-        b'B' => Key::Down,
-        b'C' => Key::Right,
-        b'D' => Key::Left,
-        b'H' => Key::Home,
-        b'F' => Key::End,
+        final_byte @ (b'A' | b'B' | b'C' | b'D' | b'H' | b'F') => {
+            cursor_key(final_byte).unwrap_or(Key::Ignored)
+        }
         b'~' => {
             let number = params.split(|&byte| byte == b';').next().unwrap_or(&[]);
             match number {
