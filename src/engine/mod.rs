@@ -619,12 +619,8 @@ impl Engine {
     fn refresh(&mut self, index: OperatorIndex) {
         let op = &self.operators[index];
         if matches!(op.activity, Activity::Idle) && op.pause.is_none() {
-            let key = match self.config.strategy {
-                Strategy::LongestIdle => op.idle_order,
-                Strategy::FewestCalls => op.counters.answered,
-                _ => 0,
-            };
-            self.dispatchable.insert(index, key);
+            self.dispatchable
+                .insert(index, op.idle_order, op.counters.answered);
         } else {
             self.dispatchable.remove(index);
         }

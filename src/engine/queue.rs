@@ -315,9 +315,10 @@ impl Calls {
     /// declined calls (any arrival order: two calls ringing at once may be
     /// declined newest last) followed by calls queued on arrival (oldest
     /// first), so the walk looks at the declined ones and the first of the
-    /// others. There are at most as many declined calls waiting as there
-    /// are operators (a queued call rings only once no declined one of its
-    /// priority waits), so this is O(operators), like `status` itself.
+    /// others. Each priority has at most as many declined calls waiting as
+    /// there are operators (a queued call rings only once no declined one
+    /// of its priority waits), so with ten priorities this is O(operators),
+    /// like `status` itself.
     pub(crate) fn oldest_waiting_ns(&self) -> Option<u64> {
         let mut oldest: Option<u64> = None;
         for &head in &self.heads {

@@ -151,13 +151,16 @@ impl Dispatchable {
         self.keys.get(operator).is_some_and(Option::is_some)
     }
 
-    /// Adds `operator`, ranked by `key` (ignored by strategies without one).
-    pub(crate) fn insert(&mut self, operator: OperatorIndex, key: u64) {
+    /// Adds `operator`, ranked as the strategy says: by `idle_order` (when
+    /// its last call ended, in event order) for `longest-idle`, by
+    /// `answered` for `fewest-calls`, by priority order alone otherwise.
+    pub(crate) fn insert(&mut self, operator: OperatorIndex, idle_order: u64, answered: u64) {
         if self.contains(operator) {
             return;
         }
         let key = match self.strategy {
-            Strategy::LongestIdle | Strategy::FewestCalls => key,
+            Strategy::LongestIdle => idle_order,
+            Strategy::FewestCalls => answered,
             _ => 0,
         };
         if self.keys.len() <= operator {
@@ -318,7 +321,7 @@ mod tests {
     fn random_never_picks_the_avoided_one_unless_alone() {
         let mut d = Dispatchable::new(Strategy::Random, 1);
         for op in 0..4 {
-            d.insert(op, 0);
+            d.insert(op, 0, 0);
         }
         let mut seen = [0; 4];
         for _ in 0..4000 {
