@@ -15,7 +15,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io;
+use std::io::{self, IsTerminal};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -449,6 +449,52 @@ impl Screen {
         reactor.run_due_timers();
     }
 
+    /// Takes the terminal back after each panic the loop catches.
+    ///
+    /// The panic hook (`sys.rs`) gives the terminal its cooked modes back
+    /// on every panic, as it must: it cannot tell a panic the reactor will
+    /// catch from one that ends the program (`panic = "abort"`, a panic
+    /// while unwinding, one outside the loop). When the reactor caught it
+    /// and goes on (a timed call, a signal handler, a protocol other than
+    /// standard input's), it tells its unhandled-error observers, and this
+    /// one puts raw mode back and draws the line again. The reactor knows
+    /// nothing of terminals; the editor is the one that cares.
+    fn watch_unhandled_errors(&self, reactor: &Reactor) {
+        let screen = self.clone();
+        reactor.on_unhandled_error(move |_place, _message| screen.after_caught_panic());
+    }
+
+    /// Raw mode again and the line redrawn, after the panic hook restored
+    /// the terminal and printed the panic on stderr.
+    fn after_caught_panic(&self) {
+        // Never busy here (a borrow ends as the panic unwinds through it);
+        // if it were, there would be no editor state to trust.
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            return;
+        };
+        let state = &mut *state;
+        let Some(transport) = state.transport.clone() else {
+            return;
+        };
+        let Kind::Editor(edited) = &mut state.kind else {
+            return;
+        };
+        if let Err(error) = edited.terminal.set_raw() {
+            debug!("raw mode after a caught panic: {error}");
+        }
+        if edited.editor.is_shown() {
+            if io::stderr().is_terminal() {
+                // The panic's message went below the line and ended its
+                // row: draw the line afresh on the row the cursor is on.
+                edited.editor.leave(&mut Vec::new());
+                edited.editor.show(&mut state.out);
+            } else {
+                edited.editor.redraw(&mut state.out);
+            }
+            send(edited, &mut state.out, &transport);
+        }
+    }
+
     /// SIGWINCH: the terminal's new width, and the line drawn for it.
     fn resized(&self) {
         let mut state = self.state.borrow_mut();
@@ -504,6 +550,7 @@ pub fn console_io<H: LineHandler + 'static>(
     let edited = matches!(screen.state.borrow().kind, Kind::Editor(_));
     if edited {
         screen.watch_signals(reactor)?;
+        screen.watch_unhandled_errors(reactor);
         standard_io(
             reactor,
             EditedLines {

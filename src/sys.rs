@@ -131,6 +131,13 @@ pub struct RawTerminal {
 static SAVED_MODES: Mutex<Option<Termios>> = Mutex::new(None);
 
 /// Installs the panic hook once per process.
+///
+/// The hook restores the saved modes on every panic, caught or not: it
+/// cannot know whether one will be caught (under `panic = "abort"`, or for
+/// a panic while unwinding, none is), and a terminal left raw by a program
+/// that ended is the worse fault. A part that goes on after a caught panic
+/// puts raw mode back itself (the line editor does, told by
+/// `Reactor::on_unhandled_error`).
 static PANIC_HOOK: Once = Once::new();
 
 impl RawTerminal {

@@ -1,7 +1,8 @@
 //! The reactor's fairness and its callback boundary, over real TCP on
 //! `127.0.0.1:0`: two flooding peers take turns, one bounded read each per
 //! turn (issue 10 item 1), and a panicking protocol or timer loses only
-//! itself (Twisted's "Unhandled Error"; issue 10 item 5).
+//! itself (Twisted's "Unhandled Error"; issue 10 item 5), and the
+//! observers of unhandled errors hear of each panic as the loop goes on.
 use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -172,4 +173,50 @@ fn a_panicking_protocol_loses_only_its_connection_and_a_panicking_timer_only_its
     });
     assert!(fired.get(), "the timer after the panicking one did not run");
     assert_eq!(logged(&log), strings(&["lost Aborted"]));
+}
+
+#[test]
+fn observers_of_unhandled_errors_hear_of_each_caught_panic_and_the_loop_goes_on() {
+    let reactor = Reactor::new().unwrap();
+    let heard = new_log();
+    let ears = heard.clone();
+    reactor.on_unhandled_error(move |place, message| {
+        ears.borrow_mut().push(format!("{place}: {message}"));
+    });
+    // A failing observer is logged, and the next one is still told.
+    reactor.on_unhandled_error(|_, _| panic!("test-only panic in an observer"));
+    let also = new_log();
+    let second = also.clone();
+    reactor.on_unhandled_error(move |place, _| second.borrow_mut().push(place.to_string()));
+
+    let lost = new_log();
+    let listener = reactor
+        .listen_tcp(localhost(), FragileFactory(lost.clone()))
+        .unwrap();
+    let mut victim = connect_client(listener.local_addr());
+    victim.write_all(b"boom").unwrap();
+    let mut gone = Vec::new();
+    drive(&reactor, "the panicking connection to close", || {
+        read_some(&mut victim, &mut gone, usize::MAX) == ReadState::Eof
+    });
+    assert_eq!(logged(&lost), strings(&["lost Aborted"]));
+    assert_eq!(
+        logged(&heard),
+        strings(&["data_received: test-only panic in data_received"])
+    );
+
+    reactor.call_later(Duration::ZERO, || panic!("test-only panic in a timer"));
+    let fired = Rc::new(Cell::new(false));
+    let flag = fired.clone();
+    reactor.call_later(Duration::ZERO, move || flag.set(true));
+    assert_eq!(reactor.run_due_timers(), 2);
+    assert!(fired.get(), "the timer after the panicking one did not run");
+    assert_eq!(
+        logged(&heard),
+        strings(&[
+            "data_received: test-only panic in data_received",
+            "a timed call: test-only panic in a timer",
+        ])
+    );
+    assert_eq!(logged(&also), strings(&["data_received", "a timed call"]));
 }

@@ -262,3 +262,38 @@ fn ctrl_z_without_a_shell_to_stop_for_goes_on_in_raw_mode() {
     assert!(terminal.wait_exit(DEADLINE).success());
     assert_eq!(terminal.flags(), terminal.initial_flags());
 }
+
+#[test]
+fn a_resized_terminal_gets_the_line_drawn_for_its_new_width() {
+    let mut terminal = Terminal::spawn(&["--lang", "en"], 30, 24);
+    assert_eq!(terminal.expect(PROMPT), PROMPT);
+    // 13 + 31 columns: on 30 columns, the `l` that fills the first row
+    // has the line drawn again with the cursor on the next row (never in
+    // the terminal's pending wrap); it ends on the second row, at column 14.
+    terminal.send(b"call abcdefghijklmnopqrstuvwxyz");
+    assert_eq!(
+        terminal.expect("xyz"),
+        format!("call abcdefghijk{ERASE}{PROMPT}call abcdefghijkl\r\nmnopqrstuvwxyz")
+    );
+    // Narrower: up one row to the prompt's, erase, and draw it on three
+    // rows of 20 (the cursor after `z`, on the third row at column 4).
+    terminal.resize(20, 24);
+    assert_eq!(
+        terminal.expect("xyz"),
+        format!("\x1b[1A{ERASE}{PROMPT}call abcdefghijklmnopqrstuvwxyz")
+    );
+    // Home moves by the new width's rows: up 2, right 13.
+    terminal.send(b"\x1b[H");
+    assert_eq!(terminal.expect("C"), "\x1b[2A\x1b[9C");
+    // Wider: the cursor (on the prompt's row) stays there; all of it on
+    // one row, the cursor back before `call`.
+    terminal.resize(80, 24);
+    assert_eq!(
+        terminal.expect("D"),
+        format!("{ERASE}{PROMPT}call abcdefghijklmnopqrstuvwxyz\x1b[31D")
+    );
+    // Ctrl-K cuts it all; the editor still knows where it is.
+    terminal.send(b"\x0b");
+    assert_eq!(terminal.expect(PROMPT), format!("{ERASE}{PROMPT}"));
+    exit_cleanly(terminal);
+}

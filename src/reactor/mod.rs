@@ -104,7 +104,7 @@ pub use transport::{BufferLimits, Transport};
 use descriptor::{Descriptor, Sub, Watch};
 use tcp::{ConnectingState, ListenerState};
 use transport::{Flushed, WorkLists};
-use unhandled::guarded;
+use unhandled::{UnhandledErrors, guarded};
 
 /// Size of the buffer each read fills.
 const READ_CHUNK: usize = 64 * 1024;
@@ -165,6 +165,8 @@ pub(crate) struct Inner {
     next_generation: Cell<u32>,
     /// Pending `call_later` calls.
     timers: Rc<timer::Timers>,
+    /// Told of each panic caught at the loop's boundary.
+    pub(crate) unhandled: UnhandledErrors,
     /// Cleared by `stop`.
     running: Cell<bool>,
     /// Transports to flush, and to read next turn; shared (weakly) with
@@ -213,6 +215,7 @@ impl Reactor {
                 sources: RefCell::new(Slab::new()),
                 next_generation: Cell::new(0),
                 timers: timer::Timers::new(clock),
+                unhandled: UnhandledErrors::default(),
                 running: Cell::new(false),
                 work: Rc::new(WorkLists::default()),
                 read_buffer: RefCell::new(vec![0; READ_CHUNK]),
@@ -248,9 +251,23 @@ impl Reactor {
     /// (Twisted's `runUntilCurrent`): calls scheduled meanwhile wait for the
     /// next round. [`ManualClock::advance`] calls it until nothing is due.
     pub fn run_due_timers(&self) -> usize {
-        let ran = self.inner.timers.run_due();
+        let ran = self.inner.timers.run_due(&self.inner.unhandled);
         self.flush_dirty();
         ran
+    }
+
+    /// Calls `observer(place, message)` after each panic the loop catches
+    /// (in a protocol, a timed call or a signal handler) and logs as
+    /// "Unhandled error in PLACE: MESSAGE", before it goes on.
+    ///
+    /// Mirrors `twisted.python.log.addObserver` seeing each "Unhandled
+    /// Error". The process's panic hook has run by then; an observer puts
+    /// back what it changed in its own world (the line editor takes its
+    /// terminal back to raw mode and redraws). It runs right after the
+    /// catch: a protocol that panicked is still borrowed and not yet
+    /// dropped. A panic in an observer is logged and goes no further.
+    pub fn on_unhandled_error(&self, observer: impl Fn(&str, &str) + 'static) {
+        self.inner.unhandled.add(Rc::new(observer));
     }
 
     /// Runs the loop until [`stop`](Reactor::stop), then closes every
@@ -489,7 +506,7 @@ impl Reactor {
             Ok(0) => self.end_of_input(protocol, transport),
             Ok(amount) => {
                 self.inner.work.read_again(transport);
-                if !deliver_data(protocol, &buffer[..amount]) {
+                if !deliver_data(protocol, &buffer[..amount], &self.inner.unhandled) {
                     self.abort_after_panic(transport);
                 }
             }
@@ -624,7 +641,9 @@ impl Reactor {
         if let Some(Source::Connection(connection)) = protocol {
             match connection.protocol.try_borrow_mut() {
                 Ok(mut protocol) => {
-                    guarded("connection_lost", || protocol.connection_lost(reason));
+                    guarded("connection_lost", &self.inner.unhandled, || {
+                        protocol.connection_lost(reason)
+                    });
                 }
                 Err(_) => warn!("connection lost while its protocol was busy: {reason}"),
             }
@@ -680,9 +699,13 @@ impl Reactor {
 /// Calls `data_received`, unless the protocol is somehow already busy
 /// (which would be a bug: log it rather than panic on input). Returns
 /// false if the protocol panicked (see [`guarded`]).
-fn deliver_data(protocol: &Rc<RefCell<dyn Protocol>>, data: &[u8]) -> bool {
+fn deliver_data(
+    protocol: &Rc<RefCell<dyn Protocol>>,
+    data: &[u8],
+    unhandled: &UnhandledErrors,
+) -> bool {
     match protocol.try_borrow_mut() {
-        Ok(mut protocol) => guarded("data_received", || protocol.data_received(data)),
+        Ok(mut protocol) => guarded("data_received", unhandled, || protocol.data_received(data)),
         Err(_) => {
             warn!("data for a protocol that is busy: dropped");
             true

@@ -90,7 +90,9 @@ impl Reactor {
             debug!("signal {signal}: calling its handler");
             match callback.try_borrow_mut() {
                 Ok(mut callback) => {
-                    guarded("a signal handler", || (*callback)(signal));
+                    guarded("a signal handler", &self.inner.unhandled, || {
+                        (*callback)(signal)
+                    });
                 }
                 Err(_) => debug!("signal {signal} while its handler runs: dropped"),
             }

@@ -12,7 +12,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::clock::Clock;
-use super::unhandled::guarded;
+use super::unhandled::{UnhandledErrors, guarded};
 
 /// A pending call's place in the queue: deadline first, then scheduling order.
 type TimerKey = (Duration, u64);
@@ -215,7 +215,7 @@ impl Timers {
     /// scheduled while this runs wait for the next round, even with a zero
     /// delay (as Twisted's `runUntilCurrent` does), so a call that
     /// reschedules itself cannot starve the loop. Returns how many ran.
-    pub(crate) fn run_due(&self) -> usize {
+    pub(crate) fn run_due(&self, unhandled: &UnhandledErrors) -> usize {
         let now = self.clock.now();
         let first_new = self.sequence.get();
         let mut ran = 0;
@@ -235,7 +235,7 @@ impl Timers {
             let callback = entry.callback.borrow_mut().take();
             if let Some(callback) = callback {
                 // A panicking timed call is logged; the others still run.
-                guarded("a timed call", callback);
+                guarded("a timed call", unhandled, callback);
                 ran += 1;
             }
         }

@@ -136,6 +136,29 @@ impl Terminal {
         terminal
     }
 
+    /// Starts `command` (a test's own binary, say) with the pty as its
+    /// standard input, output and error, in the driver's session: the pty
+    /// is not its controlling terminal, so no job control, but its modes
+    /// are its to set.
+    pub fn spawn_command(command: Command, cols: u16, rows: u16) -> Terminal {
+        let mut terminal = Terminal::start(command, cols, rows);
+        terminal.pid = Some(pid_of(&terminal.child));
+        terminal
+    }
+
+    /// Gives the terminal a new size, as a terminal window resized does:
+    /// the kernel sends SIGWINCH to the terminal's foreground process
+    /// group (the program, when started by [`spawn`](Self::spawn)).
+    pub fn resize(&self, cols: u16, rows: u16) {
+        let size = Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&self.master, size).expect("set the window size");
+    }
+
     fn start(mut command: Command, cols: u16, rows: u16) -> Terminal {
         let (master, slave) = open_pty(cols, rows);
         let initial_flags = Flags::of(&rustix::termios::tcgetattr(&slave).expect("tcgetattr"));
