@@ -114,14 +114,26 @@ mod framing {
 /// the state machine. The difference from `JsonDecoder` is what the skip
 /// buys.
 struct ByteDecoder {
+    scan: Scan,
+    buffer: Vec<u8>,
+    position: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Scan {
     state: State,
     depth: u32,
     in_string: bool,
     escaped: bool,
     length: usize,
-    buffer: Vec<u8>,
-    position: usize,
     start: usize,
+}
+
+enum Found {
+    Nothing,
+    Malformed,
+    TooLong,
+    Message(usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,14 +147,16 @@ enum State {
 impl ByteDecoder {
     fn new() -> ByteDecoder {
         ByteDecoder {
-            state: State::Idle,
-            depth: 0,
-            in_string: false,
-            escaped: false,
-            length: 0,
+            scan: Scan {
+                state: State::Idle,
+                depth: 0,
+                in_string: false,
+                escaped: false,
+                length: 0,
+                start: 0,
+            },
             buffer: Vec::new(),
             position: 0,
-            start: 0,
         }
     }
 }
@@ -151,98 +165,114 @@ impl Decoder for ByteDecoder {
     type Frame<'a> = Frame<'a>;
 
     fn receive(&mut self, bytes: &[u8]) {
-        if self.state == State::Dead {
+        if self.scan.state == State::Dead {
+            // Nothing more is framed: keep no input.
             self.buffer = Vec::new();
             return;
         }
-        let keep_from = if self.state == State::Json {
-            self.start
+        // Drop what no frame needs any more: all that was examined, but
+        // an unfinished message.
+        let keep_from = if self.scan.state == State::Json {
+            self.scan.start
         } else {
             self.position
         };
-        if keep_from > 0 {
+        if keep_from == self.buffer.len() {
+            self.buffer.clear();
+        } else if keep_from > 0 {
             self.buffer.drain(..keep_from);
-            self.position -= keep_from;
-            self.start = self.start.saturating_sub(keep_from);
         }
+        self.position -= keep_from;
+        self.scan.start = self.scan.start.saturating_sub(keep_from);
         self.buffer.extend_from_slice(bytes);
     }
 
     fn next_frame(&mut self) -> Option<Frame<'_>> {
         let data = self.buffer.as_slice();
+        // In locals (registers) while scanning; stored back at the end.
+        let mut scan = self.scan;
         let mut index = self.position;
-        while index < data.len() {
-            let byte = data[index];
-            match self.state {
-                State::Dead => break,
+        let found = loop {
+            let Some(&byte) = data.get(index) else {
+                break Found::Nothing;
+            };
+            match scan.state {
+                State::Dead => break Found::Nothing,
                 State::Idle => match byte {
                     b' ' | b'\t' | b'\r' | b'\n' => {}
                     b'{' | b'[' => {
-                        self.state = State::Json;
-                        self.depth = 1;
-                        self.in_string = false;
-                        self.escaped = false;
-                        self.length = 1;
-                        self.start = index;
+                        scan.state = State::Json;
+                        scan.depth = 1;
+                        scan.in_string = false;
+                        scan.escaped = false;
+                        scan.length = 1;
+                        scan.start = index;
                     }
                     _ => {
-                        self.state = State::Garbage;
-                        self.length = 1;
+                        scan.state = State::Garbage;
+                        scan.length = 1;
                     }
                 },
                 State::Garbage => {
                     if byte == b'\n' {
-                        self.state = State::Idle;
-                        self.position = index + 1;
-                        return Some(Frame::Malformed);
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Malformed;
                     }
-                    self.length += 1;
-                    if self.length > MAX_MESSAGE {
-                        self.state = State::Dead;
-                        return Some(Frame::TooLong);
+                    scan.length += 1;
+                    if scan.length > MAX_MESSAGE {
+                        scan.state = State::Dead;
+                        break Found::TooLong;
                     }
                 }
                 State::Json => {
-                    self.length += 1;
+                    scan.length += 1;
                     let mut complete = false;
                     if byte == b'\n' {
-                        self.state = State::Idle;
-                        self.position = index + 1;
-                        return Some(Frame::Malformed);
-                    } else if self.in_string {
-                        if self.escaped {
-                            self.escaped = false;
+                        // A message never spans lines: this one is broken.
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Malformed;
+                    } else if scan.in_string {
+                        if scan.escaped {
+                            scan.escaped = false;
                         } else if byte == b'\\' {
-                            self.escaped = true;
+                            scan.escaped = true;
                         } else if byte == b'"' {
-                            self.in_string = false;
+                            scan.in_string = false;
                         }
                     } else {
                         match byte {
-                            b'"' => self.in_string = true,
-                            b'{' | b'[' => self.depth += 1,
+                            b'"' => scan.in_string = true,
+                            b'{' | b'[' => scan.depth += 1,
                             b'}' | b']' => {
-                                self.depth -= 1;
-                                complete = self.depth == 0;
+                                scan.depth -= 1;
+                                complete = scan.depth == 0;
                             }
                             _ => {}
                         }
                     }
-                    if self.length > MAX_MESSAGE {
-                        self.state = State::Dead;
-                        return Some(Frame::TooLong);
+                    if scan.length > MAX_MESSAGE {
+                        scan.state = State::Dead;
+                        break Found::TooLong;
                     }
                     if complete {
-                        self.state = State::Idle;
-                        self.position = index + 1;
-                        return Some(Frame::Message(&data[self.start..=index]));
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Message(scan.start, index);
                     }
                 }
             }
             index += 1;
-        }
+        };
+        self.scan = scan;
         self.position = index;
-        None
+        match found {
+            Found::Nothing => None,
+            Found::Malformed => Some(Frame::Malformed),
+            Found::TooLong => Some(Frame::TooLong),
+            Found::Message(start, end) => Some(Frame::Message(&data[start..end])),
+        }
     }
 }
 

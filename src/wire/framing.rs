@@ -56,6 +56,18 @@ enum State {
 /// the input is split (1-byte chunks included).
 #[derive(Debug)]
 pub struct JsonDecoder {
+    /// Where the scan is; copied to locals while scanning.
+    scan: Scan,
+    /// Received bytes not yet dropped: the current message from
+    /// `scan.start`, and what is not examined yet from `position`.
+    buffer: Vec<u8>,
+    /// The next byte to examine.
+    position: usize,
+}
+
+/// The scanner's state between bytes.
+#[derive(Debug, Clone, Copy)]
+struct Scan {
     state: State,
     /// Bracket depth inside the current message.
     depth: u32,
@@ -64,13 +76,18 @@ pub struct JsonDecoder {
     escaped: bool,
     /// Bytes of the current message or garbage run so far.
     length: usize,
-    /// Received bytes not yet dropped: the current message from `start`,
-    /// and what is not examined yet from `position`.
-    buffer: Vec<u8>,
-    /// The next byte to examine.
-    position: usize,
-    /// Where the current message starts (in `Json`).
+    /// Where the current message starts in the buffer (in `Json`).
     start: usize,
+}
+
+/// What a scan stopped at.
+enum Found {
+    /// The end of the bytes received.
+    Nothing,
+    Malformed,
+    TooLong,
+    /// A message: its first and last index in the buffer.
+    Message(usize, usize),
 }
 
 impl Default for JsonDecoder {
@@ -83,14 +100,16 @@ impl JsonDecoder {
     /// A decoder between messages.
     pub fn new() -> JsonDecoder {
         JsonDecoder {
-            state: State::Idle,
-            depth: 0,
-            in_string: false,
-            escaped: false,
-            length: 0,
+            scan: Scan {
+                state: State::Idle,
+                depth: 0,
+                in_string: false,
+                escaped: false,
+                length: 0,
+                start: 0,
+            },
             buffer: Vec::new(),
             position: 0,
-            start: 0,
         }
     }
 }
@@ -98,116 +117,132 @@ impl JsonDecoder {
 impl Decoder for JsonDecoder {
     type Frame<'a> = Frame<'a>;
 
+    // Inlined across crates as the generic callback framer was: the
+    // per-chunk call is most of the cost when chunks are small.
+    #[inline]
     fn receive(&mut self, bytes: &[u8]) {
-        if self.state == State::Dead {
+        if self.scan.state == State::Dead {
             // Nothing more is framed: keep no input.
             self.buffer = Vec::new();
             return;
         }
         // Drop what no frame needs any more: all that was examined, but
         // an unfinished message.
-        let keep_from = if self.state == State::Json {
-            self.start
+        let keep_from = if self.scan.state == State::Json {
+            self.scan.start
         } else {
             self.position
         };
-        if keep_from > 0 {
+        if keep_from == self.buffer.len() {
+            self.buffer.clear();
+        } else if keep_from > 0 {
             self.buffer.drain(..keep_from);
-            self.position -= keep_from;
-            self.start = self.start.saturating_sub(keep_from);
         }
+        self.position -= keep_from;
+        self.scan.start = self.scan.start.saturating_sub(keep_from);
         self.buffer.extend_from_slice(bytes);
     }
 
+    #[inline]
     fn next_frame(&mut self) -> Option<Frame<'_>> {
         let data = self.buffer.as_slice();
+        // In locals (registers) while scanning; stored back at the end.
+        let mut scan = self.scan;
         let mut index = self.position;
-        while index < data.len() {
-            let byte = data[index];
-            match self.state {
-                State::Dead => break,
+        let found = loop {
+            let Some(&byte) = data.get(index) else {
+                break Found::Nothing;
+            };
+            match scan.state {
+                State::Dead => break Found::Nothing,
                 State::Idle => match byte {
                     b' ' | b'\t' | b'\r' | b'\n' => {}
                     b'{' | b'[' => {
-                        self.state = State::Json;
-                        self.depth = 1;
-                        self.in_string = false;
-                        self.escaped = false;
-                        self.length = 1;
-                        self.start = index;
+                        scan.state = State::Json;
+                        scan.depth = 1;
+                        scan.in_string = false;
+                        scan.escaped = false;
+                        scan.length = 1;
+                        scan.start = index;
                     }
                     _ => {
-                        self.state = State::Garbage;
-                        self.length = 1;
+                        scan.state = State::Garbage;
+                        scan.length = 1;
                     }
                 },
                 State::Garbage => {
                     if byte == b'\n' {
-                        self.state = State::Idle;
-                        self.position = index + 1;
-                        return Some(Frame::Malformed);
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Malformed;
                     }
-                    self.length += 1;
-                    if self.length > MAX_MESSAGE {
-                        self.state = State::Dead;
-                        return Some(Frame::TooLong);
+                    scan.length += 1;
+                    if scan.length > MAX_MESSAGE {
+                        scan.state = State::Dead;
+                        break Found::TooLong;
                     }
                 }
                 State::Json => {
-                    if !self.escaped {
+                    if !scan.escaped {
                         // Most bytes change nothing: skip them in one step.
-                        let run = plain_run(&data[index..], self.in_string);
+                        let run = plain_run(&data[index..], scan.in_string);
                         if run > 0 {
-                            self.length += run;
-                            if self.length > MAX_MESSAGE {
-                                self.state = State::Dead;
-                                return Some(Frame::TooLong);
+                            scan.length += run;
+                            if scan.length > MAX_MESSAGE {
+                                scan.state = State::Dead;
+                                break Found::TooLong;
                             }
                             index += run;
                             continue;
                         }
                     }
-                    self.length += 1;
+                    scan.length += 1;
                     let mut complete = false;
                     if byte == b'\n' {
                         // A message never spans lines: this one is broken.
-                        self.state = State::Idle;
-                        self.position = index + 1;
-                        return Some(Frame::Malformed);
-                    } else if self.in_string {
-                        if self.escaped {
-                            self.escaped = false;
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Malformed;
+                    } else if scan.in_string {
+                        if scan.escaped {
+                            scan.escaped = false;
                         } else if byte == b'\\' {
-                            self.escaped = true;
+                            scan.escaped = true;
                         } else if byte == b'"' {
-                            self.in_string = false;
+                            scan.in_string = false;
                         }
                     } else {
                         match byte {
-                            b'"' => self.in_string = true,
-                            b'{' | b'[' => self.depth += 1,
+                            b'"' => scan.in_string = true,
+                            b'{' | b'[' => scan.depth += 1,
                             b'}' | b']' => {
-                                self.depth -= 1;
-                                complete = self.depth == 0;
+                                scan.depth -= 1;
+                                complete = scan.depth == 0;
                             }
                             _ => {}
                         }
                     }
-                    if self.length > MAX_MESSAGE {
-                        self.state = State::Dead;
-                        return Some(Frame::TooLong);
+                    if scan.length > MAX_MESSAGE {
+                        scan.state = State::Dead;
+                        break Found::TooLong;
                     }
                     if complete {
-                        self.state = State::Idle;
-                        self.position = index + 1;
-                        return Some(Frame::Message(&data[self.start..=index]));
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Message(scan.start, index);
                     }
                 }
             }
             index += 1;
-        }
+        };
+        self.scan = scan;
         self.position = index;
-        None
+        match found {
+            Found::Nothing => None,
+            Found::Malformed => Some(Frame::Malformed),
+            Found::TooLong => Some(Frame::TooLong),
+            Found::Message(start, end) => Some(Frame::Message(&data[start..end])),
+        }
     }
 
     /// End of input: what was left unfinished (a message without its end,
@@ -215,13 +250,13 @@ impl Decoder for JsonDecoder {
     /// [`Unfinished`](Frame::Unfinished). The decoder is then between
     /// messages.
     fn finish(&mut self) -> Option<Frame<'_>> {
-        let pending = matches!(self.state, State::Json | State::Garbage);
-        if self.state != State::Dead {
-            self.state = State::Idle;
+        let pending = matches!(self.scan.state, State::Json | State::Garbage);
+        if self.scan.state != State::Dead {
+            self.scan.state = State::Idle;
         }
         self.buffer.clear();
         self.position = 0;
-        self.start = 0;
+        self.scan.start = 0;
         pending.then_some(Frame::Unfinished)
     }
 }
@@ -233,6 +268,7 @@ const SPECIAL_INSIDE: [bool; 256] = byte_set(b"\"\\\n");
 /// How many leading bytes of `data` the decoder can skip without looking.
 /// (A byte loop: in requests the special bytes are a few bytes apart, too
 /// close for the eight-at-a-time scan to pay.)
+#[inline]
 fn plain_run(data: &[u8], in_string: bool) -> usize {
     let special = if in_string {
         &SPECIAL_INSIDE
