@@ -1,11 +1,12 @@
-//! Micro-benchmarks of the wire protocol (`src/wire.rs`): framing, request
+//! Micro-benchmarks of the wire protocol (`src/wire/`): framing, request
 //! decoding and reply encoding, each next to the plain way of doing the same
 //! work, so that `docs/performance.md` can say whether each fast path pays.
 //!
 //! Run with `cargo bench --bench wire`. Figures and verdicts are in
 //! `docs/performance.md`, section "Micro-benchmarks".
 
-use callcenter::wire::{Frame, Framer, MAX_MESSAGE, ReplyKind, decode_request, encode_reply};
+use callcenter::reactor::Decoder;
+use callcenter::wire::{Frame, JsonDecoder, MAX_MESSAGE, ReplyKind, decode_request, encode_reply};
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 
@@ -36,25 +37,30 @@ fn typical_requests(separator: &str) -> Vec<u8> {
     stream
 }
 
-/// Counts the messages `framer` finds in `stream` fed `chunk` bytes at a
-/// time (and their bytes, so nothing is optimized away).
-fn frame_all(framer: &mut Framer, stream: &[u8], chunk: usize) -> (usize, usize) {
+/// Counts the messages `decoder` finds in `stream` received `chunk` bytes
+/// at a time, taking the frames after each chunk (and their bytes, so
+/// nothing is optimized away).
+fn frame_all<D>(decoder: &mut D, stream: &[u8], chunk: usize) -> (usize, usize)
+where
+    D: for<'a> Decoder<Frame<'a> = Frame<'a>>,
+{
     let (mut messages, mut bytes) = (0, 0);
     for piece in stream.chunks(chunk) {
-        framer.feed(piece, |frame| {
+        decoder.receive(piece);
+        while let Some(frame) = decoder.next_frame() {
             if let Frame::Message(message) = frame {
                 messages += 1;
                 bytes += message.len();
             }
-            true
-        });
+        }
     }
     (messages, bytes)
 }
 
-/// Framing: `Framer::feed` over 64 KiB of typical requests, one per line or
-/// back to back without newlines, fed in one 64 KiB chunk or a byte at a
-/// time; and the same state machine without the run skip, for comparison.
+/// Framing: `JsonDecoder` over 64 KiB of typical requests, one per line or
+/// back to back without newlines, received in one 64 KiB chunk or a byte
+/// at a time; and the same state machine without the run skip, for
+/// comparison.
 #[divan::bench_group]
 mod framing {
     use super::*;
@@ -63,12 +69,12 @@ mod framing {
 
     fn run(bencher: Bencher, separator: &str, chunk: usize) {
         let stream = typical_requests(separator);
-        let expected = frame_all(&mut Framer::new(), &stream, stream.len());
-        let mut framer = Framer::new();
+        let expected = frame_all(&mut JsonDecoder::new(), &stream, stream.len());
+        let mut decoder = JsonDecoder::new();
         bencher
             .counter(BytesCount::of_slice(&stream))
             .bench_local(|| {
-                let found = frame_all(&mut framer, black_box(&stream), chunk);
+                let found = frame_all(&mut decoder, black_box(&stream), chunk);
                 assert_eq!(found, expected);
                 found
             });
@@ -91,37 +97,43 @@ mod framing {
     #[divan::bench(args = CHUNKS, sample_count = 300)]
     fn lines_byte_by_byte_baseline(bencher: Bencher, chunk: usize) {
         let stream = typical_requests("\n");
-        let expected = frame_all(&mut Framer::new(), &stream, stream.len());
-        let mut framer = ByteFramer::new();
+        let expected = frame_all(&mut JsonDecoder::new(), &stream, stream.len());
+        let mut decoder = ByteDecoder::new();
         bencher
             .counter(BytesCount::of_slice(&stream))
             .bench_local(|| {
-                let (mut messages, mut bytes) = (0, 0);
-                for piece in black_box(&stream).chunks(chunk) {
-                    framer.feed(piece, |frame| {
-                        if let Frame::Message(message) = frame {
-                            messages += 1;
-                            bytes += message.len();
-                        }
-                        true
-                    });
-                }
-                assert_eq!((messages, bytes), expected);
-                (messages, bytes)
+                let found = frame_all(&mut decoder, black_box(&stream), chunk);
+                assert_eq!(found, expected);
+                found
             });
     }
 }
 
-/// `Framer::feed` as it is in `src/wire.rs`, line for line, with the run
-/// skip (`plain_run`) taken out: every byte of a message goes through the
-/// state machine. The difference from `Framer` is what the skip buys.
-struct ByteFramer {
+/// `JsonDecoder` as it is in `src/wire/framing.rs`, line for line, with the
+/// run skip (`plain_run`) taken out: every byte of a message goes through
+/// the state machine. The difference from `JsonDecoder` is what the skip
+/// buys.
+struct ByteDecoder {
+    scan: Scan,
+    buffer: Vec<u8>,
+    position: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Scan {
     state: State,
     depth: u32,
     in_string: bool,
     escaped: bool,
     length: usize,
-    carried: Vec<u8>,
+    start: usize,
+}
+
+enum Found {
+    Nothing,
+    Malformed,
+    TooLong,
+    Message(usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,113 +144,134 @@ enum State {
     Dead,
 }
 
-impl ByteFramer {
-    fn new() -> ByteFramer {
-        ByteFramer {
-            state: State::Idle,
-            depth: 0,
-            in_string: false,
-            escaped: false,
-            length: 0,
-            carried: Vec::new(),
+impl ByteDecoder {
+    fn new() -> ByteDecoder {
+        ByteDecoder {
+            scan: Scan {
+                state: State::Idle,
+                depth: 0,
+                in_string: false,
+                escaped: false,
+                length: 0,
+                start: 0,
+            },
+            buffer: Vec::new(),
+            position: 0,
         }
     }
+}
 
-    fn feed(&mut self, data: &[u8], mut on_frame: impl FnMut(Frame<'_>) -> bool) {
-        let mut start = 0;
-        let mut index = 0;
-        while index < data.len() {
-            let byte = data[index];
-            match self.state {
-                State::Dead => return,
+impl Decoder for ByteDecoder {
+    type Frame<'a> = Frame<'a>;
+
+    fn receive(&mut self, bytes: &[u8]) {
+        if self.scan.state == State::Dead {
+            // Nothing more is framed: keep no input.
+            self.buffer = Vec::new();
+            return;
+        }
+        // Drop what no frame needs any more: all that was examined, but
+        // an unfinished message.
+        let keep_from = if self.scan.state == State::Json {
+            self.scan.start
+        } else {
+            self.position
+        };
+        if keep_from == self.buffer.len() {
+            self.buffer.clear();
+        } else if keep_from > 0 {
+            self.buffer.drain(..keep_from);
+        }
+        self.position -= keep_from;
+        self.scan.start = self.scan.start.saturating_sub(keep_from);
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    fn next_frame(&mut self) -> Option<Frame<'_>> {
+        let data = self.buffer.as_slice();
+        // In locals (registers) while scanning; stored back at the end.
+        let mut scan = self.scan;
+        let mut index = self.position;
+        let found = loop {
+            let Some(&byte) = data.get(index) else {
+                break Found::Nothing;
+            };
+            match scan.state {
+                State::Dead => break Found::Nothing,
                 State::Idle => match byte {
                     b' ' | b'\t' | b'\r' | b'\n' => {}
                     b'{' | b'[' => {
-                        self.state = State::Json;
-                        self.depth = 1;
-                        self.in_string = false;
-                        self.escaped = false;
-                        self.length = 1;
-                        start = index;
+                        scan.state = State::Json;
+                        scan.depth = 1;
+                        scan.in_string = false;
+                        scan.escaped = false;
+                        scan.length = 1;
+                        scan.start = index;
                     }
                     _ => {
-                        self.state = State::Garbage;
-                        self.length = 1;
+                        scan.state = State::Garbage;
+                        scan.length = 1;
                     }
                 },
                 State::Garbage => {
                     if byte == b'\n' {
-                        self.state = State::Idle;
-                        if !on_frame(Frame::Malformed) {
-                            return;
-                        }
-                    } else {
-                        self.length += 1;
-                        if self.length > MAX_MESSAGE {
-                            self.state = State::Dead;
-                            on_frame(Frame::TooLong);
-                            return;
-                        }
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Malformed;
+                    }
+                    scan.length += 1;
+                    if scan.length > MAX_MESSAGE {
+                        scan.state = State::Dead;
+                        break Found::TooLong;
                     }
                 }
                 State::Json => {
-                    self.length += 1;
+                    scan.length += 1;
                     let mut complete = false;
                     if byte == b'\n' {
-                        self.state = State::Idle;
-                        self.carried.clear();
-                        if !on_frame(Frame::Malformed) {
-                            return;
-                        }
+                        // A message never spans lines: this one is broken.
+                        scan.state = State::Idle;
                         index += 1;
-                        continue;
-                    } else if self.in_string {
-                        if self.escaped {
-                            self.escaped = false;
+                        break Found::Malformed;
+                    } else if scan.in_string {
+                        if scan.escaped {
+                            scan.escaped = false;
                         } else if byte == b'\\' {
-                            self.escaped = true;
+                            scan.escaped = true;
                         } else if byte == b'"' {
-                            self.in_string = false;
+                            scan.in_string = false;
                         }
                     } else {
                         match byte {
-                            b'"' => self.in_string = true,
-                            b'{' | b'[' => self.depth += 1,
+                            b'"' => scan.in_string = true,
+                            b'{' | b'[' => scan.depth += 1,
                             b'}' | b']' => {
-                                self.depth -= 1;
-                                complete = self.depth == 0;
+                                scan.depth -= 1;
+                                complete = scan.depth == 0;
                             }
                             _ => {}
                         }
                     }
-                    if self.length > MAX_MESSAGE {
-                        self.state = State::Dead;
-                        self.carried = Vec::new();
-                        on_frame(Frame::TooLong);
-                        return;
+                    if scan.length > MAX_MESSAGE {
+                        scan.state = State::Dead;
+                        break Found::TooLong;
                     }
                     if complete {
-                        self.state = State::Idle;
-                        let go_on = if self.carried.is_empty() {
-                            on_frame(Frame::Message(&data[start..=index]))
-                        } else {
-                            self.carried.extend_from_slice(&data[..=index]);
-                            let message = std::mem::take(&mut self.carried);
-                            let go_on = on_frame(Frame::Message(&message));
-                            self.carried = message;
-                            self.carried.clear();
-                            go_on
-                        };
-                        if !go_on {
-                            return;
-                        }
+                        scan.state = State::Idle;
+                        index += 1;
+                        break Found::Message(scan.start, index);
                     }
                 }
             }
             index += 1;
-        }
-        if self.state == State::Json {
-            self.carried.extend_from_slice(&data[start..]);
+        };
+        self.scan = scan;
+        self.position = index;
+        match found {
+            Found::Nothing => None,
+            Found::Malformed => Some(Frame::Malformed),
+            Found::TooLong => Some(Frame::TooLong),
+            Found::Message(start, end) => Some(Frame::Message(&data[start..end])),
         }
     }
 }

@@ -27,15 +27,15 @@ use crate::command::{Command, escape_for_terminal, parse_line};
 use crate::error::{ClientError, ConnectFailure, RunError};
 use crate::messages::{Lang, Localized};
 use crate::reactor::{
-    AfterEof, BufferLimits, Channel, ClientFactory, ConnectionLost, LineHandler, Overflow,
-    Protocol, Reactor, Transport,
+    AfterEof, BufferLimits, Channel, ClientFactory, ConnectionLost, FrameHandler, Framed,
+    LineHandler, Next, Overflow, Protocol, Reactor, Transport,
 };
 use crate::repl::{
     KnownIds, Screen, command_completer, console_io, overlong_line_error, stdio_failure,
     takes_operator,
 };
 use crate::sys::{resolve, write_stderr};
-use crate::wire::{Frame, Framer, decode_reply, encode_command};
+use crate::wire::{Frame, JsonDecoder, decode_reply, encode_command};
 
 /// Above this many replies due, stop reading commands; resume at half.
 pub const MAX_IN_FLIGHT: usize = 1024;
@@ -301,13 +301,12 @@ impl LineHandler for Console {
     }
 }
 
-/// The server side: replies and events.
+/// The server side: replies and events, framed by a [`JsonDecoder`].
 struct ServerSide {
     client: Rc<RefCell<Client>>,
-    framer: Framer,
 }
 
-impl Protocol for ServerSide {
+impl FrameHandler<JsonDecoder> for ServerSide {
     fn connection_made(&mut self, transport: Transport) {
         let reactor = {
             let mut client = self.client.borrow_mut();
@@ -328,16 +327,20 @@ impl Protocol for ServerSide {
         }
     }
 
-    fn data_received(&mut self, data: &[u8]) {
-        let client = &self.client;
-        self.framer.feed(data, |frame| {
-            let mut client = client.borrow_mut();
-            match frame {
-                Frame::Message(message) => client.reply(message),
-                Frame::Malformed | Frame::TooLong => client.fail(&ClientError::InvalidReply),
-            }
-            !client.finished || !client.failed
-        });
+    fn frame_received(&mut self, frame: Frame<'_>) -> Next {
+        let mut client = self.client.borrow_mut();
+        match frame {
+            Frame::Message(message) => client.reply(message),
+            Frame::Malformed | Frame::TooLong => client.fail(&ClientError::InvalidReply),
+            // A reply cut short by the server's close: `connection_lost`
+            // says the server is gone.
+            Frame::Unfinished => {}
+        }
+        if client.finished && client.failed {
+            Next::Disconnect
+        } else {
+            Next::Continue
+        }
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
@@ -355,7 +358,7 @@ impl Protocol for ServerSide {
     }
 }
 
-/// Connects, then hands the connection to a [`ServerSide`].
+/// Connects, then hands the connection to a [`ServerSide`] (framed).
 struct Connector {
     client: Rc<RefCell<Client>>,
     addr: String,
@@ -363,10 +366,10 @@ struct Connector {
 
 impl ClientFactory for Connector {
     fn build_protocol(&mut self, _addr: SocketAddr) -> Box<dyn Protocol> {
-        Box::new(ServerSide {
+        let server_side = ServerSide {
             client: self.client.clone(),
-            framer: Framer::new(),
-        })
+        };
+        Box::new(Framed::with_decoder(JsonDecoder::new(), server_side))
     }
 
     fn client_connection_failed(&mut self, error: io::Error) {

@@ -19,9 +19,11 @@ use crate::cli::MonitorOptions;
 use crate::command::escape_for_terminal;
 use crate::error::{ClientError, ConnectFailure, RunError};
 use crate::messages::{Lang, Localized};
-use crate::reactor::{ClientFactory, ConnectionLost, Protocol, Reactor, Transport};
+use crate::reactor::{
+    ClientFactory, ConnectionLost, FrameHandler, Framed, Next, Protocol, Reactor, Transport,
+};
 use crate::sys::{local_utc_offset, resolve, write_stderr, write_stdout};
-use crate::wire::{Frame, Framer, decode_reply};
+use crate::wire::{Frame, JsonDecoder, decode_reply};
 
 /// The request that turns a connection into a monitor.
 pub const SUBSCRIBE_REQUEST: &[u8] = b"{\"command\": \"subscribe\"}\n";
@@ -129,29 +131,33 @@ impl Monitor {
     }
 }
 
-/// The connection to the server.
+/// The connection to the server, framed by a [`JsonDecoder`].
 struct Watcher {
     monitor: Rc<RefCell<Monitor>>,
-    framer: Framer,
 }
 
-impl Protocol for Watcher {
+impl FrameHandler<JsonDecoder> for Watcher {
     fn connection_made(&mut self, transport: Transport) {
         transport.write(SUBSCRIBE_REQUEST);
     }
 
-    fn data_received(&mut self, data: &[u8]) {
-        let monitor = &self.monitor;
-        self.framer.feed(data, |frame| {
-            let mut monitor = monitor.borrow_mut();
-            match frame {
-                Frame::Message(message) => monitor.message(message),
-                Frame::Malformed | Frame::TooLong => {
-                    monitor.fail(&ClientError::InvalidReply);
-                    false
-                }
+    fn frame_received(&mut self, frame: Frame<'_>) -> Next {
+        let mut monitor = self.monitor.borrow_mut();
+        let go_on = match frame {
+            Frame::Message(message) => monitor.message(message),
+            Frame::Malformed | Frame::TooLong => {
+                monitor.fail(&ClientError::InvalidReply);
+                false
             }
-        });
+            // A reply cut short by the server's close: `connection_lost`
+            // says the server is gone.
+            Frame::Unfinished => true,
+        };
+        if go_on {
+            Next::Continue
+        } else {
+            Next::Disconnect
+        }
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
@@ -172,10 +178,10 @@ struct Connector {
 
 impl ClientFactory for Connector {
     fn build_protocol(&mut self, _addr: SocketAddr) -> Box<dyn Protocol> {
-        Box::new(Watcher {
+        let watcher = Watcher {
             monitor: self.monitor.clone(),
-            framer: Framer::new(),
-        })
+        };
+        Box::new(Framed::with_decoder(JsonDecoder::new(), watcher))
     }
 
     fn client_connection_failed(&mut self, error: io::Error) {

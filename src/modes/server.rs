@@ -20,12 +20,12 @@ use crate::messages::{Lang, Localized};
 use crate::queue_service::Report;
 use crate::queue_service::{QueueService, Subscription};
 use crate::reactor::{
-    AfterEof, BufferLimits, ConnectionLost, Factory, Protocol, Reactor, Transport,
+    BufferLimits, ConnectionLost, Factory, FrameHandler, Framed, Next, Protocol, Reactor, Transport,
 };
 use crate::sys::resolve;
 use crate::web::site::{Connections, Site, listen_http};
 use crate::wire::{
-    Frame, Framer, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
+    Frame, JsonDecoder, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
     is_subscribe_request,
 };
 
@@ -44,14 +44,10 @@ struct Shared {
     max_clients: u32,
 }
 
-/// One client connection.
+/// One client's requests and replies: the handler of a [`Framed`]
+/// protocol over a [`JsonDecoder`], as a Twisted protocol subclassing one
+/// of the `basic.py` receivers would be.
 struct ClientSession {
-    framer: Framer,
-    handler: RequestHandler,
-}
-
-/// The parts of a client session the framer's callback needs.
-struct RequestHandler {
     shared: Rc<RefCell<Shared>>,
     transport: Option<Transport>,
     /// Counted in `Shared::clients` (until lost).
@@ -64,7 +60,7 @@ struct RequestHandler {
     reply: Vec<u8>,
 }
 
-impl RequestHandler {
+impl ClientSession {
     fn send(&mut self, kind: ReplyKind) {
         self.reply.clear();
         encode_reply(&mut self.reply, self.text.trim_end_matches('\n'), kind);
@@ -89,12 +85,35 @@ impl RequestHandler {
         error.write_in(lang, &mut self.text);
         self.send(kind);
     }
+}
 
-    /// Handles one frame; returns whether to go on with the next.
-    fn frame(&mut self, frame: Frame<'_>) -> bool {
-        if self.transport.as_ref().is_none_or(Transport::disconnecting) {
-            return false;
-        }
+impl FrameHandler<JsonDecoder> for ClientSession {
+    fn connection_made(&mut self, transport: Transport) {
+        transport.set_buffer_limits(BufferLimits {
+            high_water: HIGH_WATER,
+            hard_cap: OUTPUT_CAP,
+        });
+        let service = {
+            let shared = self.shared.borrow();
+            shared.clients.opened();
+            self.counted = true;
+            shared.service.clone()
+        };
+        // Events go to every client, each in its own reply.
+        let events = transport.clone();
+        let mut event = Vec::new();
+        self.events = Some(service.subscribe(Box::new(move |text| {
+            event.clear();
+            encode_reply(&mut event, text.trim_end_matches('\n'), ReplyKind::Event);
+            // Writing only queues bytes (a client over its cap is aborted
+            // later, from the loop).
+            events.write(&event);
+        })));
+        debug!("client {:?} connected", transport.peer_addr());
+        self.transport = Some(transport);
+    }
+
+    fn frame_received(&mut self, frame: Frame<'_>) -> Next {
         let service = self.shared.borrow().service.clone();
         match frame {
             Frame::Message(message) if is_subscribe_request(message) => {
@@ -122,75 +141,29 @@ impl RequestHandler {
                     self.send_error(&error, ReplyKind::Error)
                 }
             },
-            Frame::Malformed => {
+            // A client that half-closes after an unfinished message still
+            // gets its error reply before the connection closes.
+            Frame::Malformed | Frame::Unfinished => {
                 service.count_command(false);
                 self.send_error(&WireError::InvalidRequest, ReplyKind::Error)
             }
             Frame::TooLong => {
                 service.count_command(false);
                 self.send_error(&WireError::MessageTooLong, ReplyKind::Closing);
-                if let Some(transport) = &self.transport {
-                    transport.lose_connection();
-                }
-                return false;
+                return Next::Disconnect;
             }
         }
-        true
-    }
-}
-
-impl Protocol for ClientSession {
-    fn connection_made(&mut self, transport: Transport) {
-        transport.set_buffer_limits(BufferLimits {
-            high_water: HIGH_WATER,
-            hard_cap: OUTPUT_CAP,
-        });
-        let handler = &mut self.handler;
-        let service = {
-            let shared = handler.shared.borrow();
-            shared.clients.opened();
-            handler.counted = true;
-            shared.service.clone()
-        };
-        // Events go to every client, each in its own reply.
-        let events = transport.clone();
-        let mut event = Vec::new();
-        handler.events = Some(service.subscribe(Box::new(move |text| {
-            event.clear();
-            encode_reply(&mut event, text.trim_end_matches('\n'), ReplyKind::Event);
-            // Writing only queues bytes (a client over its cap is aborted
-            // later, from the loop).
-            events.write(&event);
-        })));
-        debug!("client {:?} connected", transport.peer_addr());
-        handler.transport = Some(transport);
-    }
-
-    fn data_received(&mut self, data: &[u8]) {
-        let handler = &mut self.handler;
-        self.framer.feed(data, |frame| handler.frame(frame));
-    }
-
-    fn read_connection_lost(&mut self) -> AfterEof {
-        // A client that half-closes after an unfinished message still gets
-        // its error reply before the connection closes.
-        if let Some(frame) = self.framer.finish() {
-            self.handler.frame(frame);
-        }
-        AfterEof::Close
+        Next::Continue
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
-        self.handler.events = None;
-        if std::mem::take(&mut self.handler.counted) {
-            self.handler.shared.borrow().clients.closed();
+        self.events = None;
+        if std::mem::take(&mut self.counted) {
+            self.shared.borrow().clients.closed();
         }
         debug!(
             "client {:?} gone: {reason}",
-            self.handler
-                .transport
-                .as_ref()
-                .and_then(Transport::peer_addr)
+            self.transport.as_ref().and_then(Transport::peer_addr)
         );
     }
 }
@@ -259,17 +232,15 @@ impl Factory for ServerFactory {
             return Some(Box::new(Refusal { reply }));
         }
         drop(shared);
-        Some(Box::new(ClientSession {
-            framer: Framer::new(),
-            handler: RequestHandler {
-                shared: self.shared.clone(),
-                transport: None,
-                counted: false,
-                events: None,
-                text: String::new(),
-                reply: Vec::new(),
-            },
-        }))
+        let session = ClientSession {
+            shared: self.shared.clone(),
+            transport: None,
+            counted: false,
+            events: None,
+            text: String::new(),
+            reply: Vec::new(),
+        };
+        Some(Box::new(Framed::with_decoder(JsonDecoder::new(), session)))
     }
 }
 

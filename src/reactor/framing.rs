@@ -8,7 +8,8 @@
 //! a [`FrameHandler`]: it mirrors what Twisted's `protocols/basic.py`
 //! receivers (`LineReceiver`, `NetstringReceiver`, `IntNStringReceiver`)
 //! share, each a `dataReceived` loop over one format. Lines are
-//! [`LineDecoder`](super::line::LineDecoder).
+//! [`LineDecoder`](super::line::LineDecoder); the wire protocol's JSON
+//! messages are [`JsonDecoder`](crate::wire::JsonDecoder).
 //!
 //! The adapter stops handing out frames once the transport is
 //! disconnecting, and holds them while reading is paused (the decoder

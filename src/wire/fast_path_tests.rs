@@ -1,7 +1,8 @@
 //! The hand-written fast path for the usual request shape against the full
 //! JSON parser: both must read the same command and id.
 
-use super::{Field, canonical_request, parse_request};
+use super::field::Field;
+use super::request::{canonical_request, parse_request};
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig {

@@ -20,8 +20,10 @@ use crate::cli::{BenchOptions, Pattern};
 use crate::command::Verb;
 use crate::engine::Event;
 use crate::messages::Lang;
-use crate::reactor::{ClientFactory, ConnectionLost, Protocol, Reactor, Transport};
-use crate::wire::{Frame, Framer, decode_reply, encode_request};
+use crate::reactor::{
+    ClientFactory, ConnectionLost, FrameHandler, Framed, Next, Protocol, Reactor, Transport,
+};
+use crate::wire::{Frame, JsonDecoder, decode_reply, encode_request};
 
 /// A message with one call id: the text before and after it.
 struct CallTemplate {
@@ -184,7 +186,6 @@ struct BenchConnection {
     run: Rc<RefCell<Run>>,
     index: usize,
     transport: Option<Transport>,
-    framer: Framer,
     /// Commands sent and not yet answered: the slot and when it was sent.
     in_flight: VecDeque<(usize, Instant)>,
     slots: Vec<Slot>,
@@ -345,7 +346,8 @@ impl BenchConnection {
     }
 }
 
-impl Protocol for BenchConnection {
+/// Replies come framed by a [`JsonDecoder`].
+impl FrameHandler<JsonDecoder> for BenchConnection {
     fn connection_made(&mut self, transport: Transport) {
         self.transport = Some(transport);
         for slot in 0..self.slots.len() {
@@ -354,16 +356,15 @@ impl Protocol for BenchConnection {
         self.finish_if_idle();
     }
 
-    fn data_received(&mut self, data: &[u8]) {
-        let mut framer = std::mem::take(&mut self.framer);
-        framer.feed(data, |frame| {
-            match frame {
-                Frame::Message(message) => self.reply(message),
-                Frame::Malformed | Frame::TooLong => self.run.borrow_mut().report.unexpected += 1,
-            }
-            true
-        });
-        self.framer = framer;
+    fn frame_received(&mut self, frame: Frame<'_>) -> Next {
+        match frame {
+            Frame::Message(message) => self.reply(message),
+            Frame::Malformed | Frame::TooLong => self.run.borrow_mut().report.unexpected += 1,
+            // A reply cut short by the server's close: `connection_lost`
+            // counts the failure.
+            Frame::Unfinished => {}
+        }
+        Next::Continue
     }
 
     fn connection_lost(&mut self, reason: ConnectionLost) {
@@ -386,11 +387,10 @@ struct BenchConnector {
 
 impl ClientFactory for BenchConnector {
     fn build_protocol(&mut self, _addr: SocketAddr) -> Box<dyn Protocol> {
-        Box::new(BenchConnection {
+        let connection = BenchConnection {
             run: self.run.clone(),
             index: self.index,
             transport: None,
-            framer: Framer::new(),
             in_flight: VecDeque::with_capacity(self.pipeline),
             slots: vec![
                 Slot {
@@ -402,7 +402,8 @@ impl ClientFactory for BenchConnector {
             next_call: 0,
             request: Vec::with_capacity(64),
             finished: false,
-        })
+        };
+        Box::new(Framed::with_decoder(JsonDecoder::new(), connection))
     }
 
     fn client_connection_failed(&mut self, error: io::Error) {
