@@ -27,6 +27,16 @@ use crate::observer::{Observer, QueueLog};
 use crate::reactor::{DelayedCall, LoopingCall, Reactor};
 use crate::web::history::{SAMPLE_INTERVAL_SECS, WaitingHistory};
 
+/// Above this much unsent output, stop reading a connection's requests.
+/// Every connection that follows the queue gets the same limits, a TCP
+/// client as an HTTP one: replies stop here, since no request is read.
+pub const HIGH_WATER: usize = 256 * 1024;
+
+/// Above this much unsent output, drop the connection: only broadcast
+/// events can get there (a slow `/events` reader, a client that stopped
+/// reading), and nobody else waits for it.
+pub const OUTPUT_CAP: usize = 4 * 1024 * 1024;
+
 /// Receives the messages no command caused, as complete lines ending in `\n`.
 pub type EventSink = Box<dyn FnMut(&str)>;
 

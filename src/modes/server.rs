@@ -17,8 +17,7 @@ use log::{debug, info};
 use crate::cli::ServerOptions;
 use crate::error::{RunError, ServerError};
 use crate::messages::{Lang, Localized};
-use crate::queue_service::Report;
-use crate::queue_service::{QueueService, Subscription};
+use crate::queue_service::{HIGH_WATER, OUTPUT_CAP, QueueService, Report, Subscription};
 use crate::reactor::{
     BufferLimits, ConnectionLost, Factory, FrameHandler, Framed, Next, Protocol, Reactor, Transport,
 };
@@ -28,12 +27,6 @@ use crate::wire::{
     Frame, JsonDecoder, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
     is_subscribe_request,
 };
-
-/// Above this much unsent output, stop reading a client's commands.
-pub const HIGH_WATER: usize = 256 * 1024;
-
-/// Above this much unsent output, drop the client.
-pub const OUTPUT_CAP: usize = 4 * 1024 * 1024;
 
 /// State shared by every connection.
 struct Shared {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use log::{debug, info};
 
 use crate::messages::Lang;
-use crate::queue_service::{QueueService, Subscription};
+use crate::queue_service::{HIGH_WATER, OUTPUT_CAP, QueueService, Subscription};
 use crate::reactor::{
     BufferLimits, ConnectionLost, Factory, LoopingCall, Protocol, Reactor, Transport,
 };
@@ -27,14 +27,6 @@ use crate::web::http::{
     write_sse_ping, write_sse_retry,
 };
 use crate::web::wallboard_page;
-
-/// Above this much unsent output, stop reading a connection's requests
-/// (the TCP clients' value).
-pub const HIGH_WATER: usize = 256 * 1024;
-
-/// Above this much unsent output, drop the connection: a slow `/events`
-/// reader goes at the same cap as a slow TCP client.
-pub const OUTPUT_CAP: usize = 4 * 1024 * 1024;
 
 /// How long the browser waits before reconnecting to `/events`.
 pub const RETRY_MILLIS: u64 = 1000;
