@@ -1,9 +1,9 @@
 //! `/metrics` parsed by a real Prometheus parser: Python's `prometheus_client`
 //! (installed by `.ci/run`), which rejects what the exposition format forbids.
 
+mod support;
+
 use callcenter::web::metrics::{Histogram, MetricsSnapshot, OperatorCounts, render};
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 /// Parses `text` with `prometheus_client.parser` and prints every sample as
 /// `family|type|name|labels as k=v,...|value`, sorted labels, one a line.
@@ -17,30 +17,7 @@ for family in text_string_to_metric_families(sys.stdin.read()):
 "#;
 
 fn parse_with_prometheus_client(text: &str) -> Vec<String> {
-    let mut child = Command::new("python3")
-        .args(["-c", PARSE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (.ci/run installs prometheus_client)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "prometheus_client rejected the text:\n{}\n{text}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    support::python::python_lines(PARSE, text)
 }
 
 #[test]

@@ -12,7 +12,8 @@
 //! - [`wire`]: the exact reply lines, and the seed script as request/reply pairs;
 //! - [`rng`]: a seeded [`Rng`], the same script on every run;
 //! - [`expect`]: whole-transcript assertions;
-//! - [`exit`]: learning when a child exits without reaping it.
+//! - [`exit`]: learning when a child exits without reaping it;
+//! - [`python`]: a Python script as a checker (the Prometheus parser).
 //!
 //! Nothing here waits forever and nothing sleeps to wait: every read has a
 //! deadline ([`TIMEOUT`]), and every child is killed and reaped when its
@@ -27,6 +28,7 @@ pub mod conn;
 pub mod exit;
 pub mod expect;
 pub mod process;
+pub mod python;
 pub mod rng;
 pub mod server;
 pub mod sockets;
