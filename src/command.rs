@@ -186,11 +186,17 @@ pub enum CommandError {
 /// or direction-changing character (U+202E, U+2066, U+200B, U+FEFF) would
 /// let one client make lines on others' terminals read as something else.
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_BYTES
-        && !id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || is_noncharacter(c))
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return false;
+    }
+    // The usual id is ASCII, where only blanks and controls are refused
+    // (ASCII has no format characters or noncharacters): checked by byte,
+    // without the tables.
+    if id.is_ascii() {
+        return id.bytes().all(|byte| byte.is_ascii_graphic());
+    }
+    !id.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || is_noncharacter(c))
 }
 
 /// The characters of general category Cf (format), as ranges, from the
@@ -553,5 +559,19 @@ mod tests {
             parse_line(b"a\x1b[2J\x00"),
             Err(CommandError::UnknownCommand("a\\u{1b}[2J\\0".into()))
         );
+    }
+
+    #[test]
+    fn ascii_ids_take_the_byte_path_with_the_same_answers() {
+        for byte in 0u8..=0x7f {
+            let id = format!("a{}b", byte as char);
+            let by_chars = !id.chars().any(|c| c.is_whitespace() || c.is_control());
+            assert_eq!(is_valid_id(&id), by_chars, "byte {byte:#04x}");
+        }
+        assert!(is_valid_id("A"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id(&"x".repeat(MAX_ID_BYTES + 1)));
+        assert!(is_valid_id("ção"));
+        assert!(!is_valid_id("a\u{202e}b"));
     }
 }

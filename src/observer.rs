@@ -215,6 +215,9 @@ pub struct Observer {
     /// When each call now on a call was answered (at most one per
     /// operator), for the talk-time histogram.
     answered_at: HashMap<Rc<str>, Duration>,
+    /// Whether calls are timed for the histograms (only when `/metrics`
+    /// can show them: with `--http`).
+    timing: bool,
     /// Where the call being hung up stood, noted before the command runs.
     position_at_hangup: u64,
     log: Option<QueueLog>,
@@ -229,9 +232,17 @@ impl Observer {
             wait: Histogram::wait(),
             talk: Histogram::talk(),
             answered_at: HashMap::new(),
+            timing: false,
             position_at_hangup: 0,
             log,
         }
+    }
+
+    /// Times calls from now on for the wait and talk histograms. Off until
+    /// asked: without `/metrics` nobody reads them, and each answer and end
+    /// of call would pay for a lookup.
+    pub fn time_calls(&mut self) {
+        self.timing = true;
     }
 
     /// Counts one command by its outcome.
@@ -268,6 +279,12 @@ impl Observer {
     /// Records `event`, which happened at `now` by the reactor's clock, in
     /// `engine` (already past the command that caused it).
     pub fn event(&mut self, event: &Event, now: Duration, engine: &Engine) {
+        if let Some(log) = &mut self.log {
+            log.event(event, now, self.position_at_hangup);
+        }
+        if !self.timing {
+            return;
+        }
         match event {
             Event::Answered { call, .. } => {
                 // The engine keeps each live call's arrival: no copy here.
@@ -285,9 +302,6 @@ impl Observer {
                 }
             }
             _ => {}
-        }
-        if let Some(log) = &mut self.log {
-            log.event(event, now, self.position_at_hangup);
         }
     }
 

@@ -13,14 +13,15 @@
 //! Every event also goes to the service's [`Observer`] (the counters of
 //! `/metrics`, each call's times, the queue log).
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use crate::command::{Request, Verb};
 use crate::engine::{
-    Effect, Engine, EngineError, OfferId, OperatorIndex, StatsSnapshot, StatusSnapshot, WrapUpId,
+    Effect, Engine, EngineError, OfferId, OperatorIndex, SequenceMap, StatsSnapshot,
+    StatusSnapshot, WrapUpId,
 };
 use crate::messages::Lang;
 use crate::observer::{Observer, QueueLog};
@@ -77,10 +78,10 @@ impl Subscription {
     /// cause (the monitor's `subscribe`).
     pub fn follow_all(&self) {
         if let Some(state) = self.state.upgrade()
-            && let Ok(state) = state.try_borrow()
-            && let Some(subscriber) = state.subscribers.get(&self.key)
+            && let Ok(mut state) = state.try_borrow_mut()
+            && state.subscribers.contains_key(&self.key)
         {
-            subscriber.all.set(true);
+            state.monitors.insert(self.key);
         }
     }
 }
@@ -91,6 +92,7 @@ impl Drop for Subscription {
             && let Ok(mut state) = state.try_borrow_mut()
         {
             state.subscribers.remove(&self.key);
+            state.monitors.remove(&self.key);
         }
     }
 }
@@ -101,14 +103,18 @@ struct State {
     /// `None`: calls ring until answered, rejected or hung up.
     ring_timeout: Option<Duration>,
     /// The pending ring timer of each offer that has one.
-    ring_timers: HashMap<OfferId, DelayedCall>,
+    ring_timers: SequenceMap<OfferId, DelayedCall>,
     /// The pending timer of each wrap-up.
-    wrap_up_timers: HashMap<WrapUpId, DelayedCall>,
+    wrap_up_timers: SequenceMap<WrapUpId, DelayedCall>,
     /// Reused for every command, so commands do not allocate it.
     effects: Vec<Effect>,
     reactor: Reactor,
     /// Where timer-caused messages go, in subscription order.
     subscribers: BTreeMap<u64, Subscriber>,
+    /// The keys of the subscribers that follow every event (monitors): a
+    /// command's text goes to these alone, so a command costs nothing per
+    /// ordinary connection.
+    monitors: BTreeSet<u64>,
     next_key: u64,
     /// Counters, call times, queue log.
     observer: Observer,
@@ -123,8 +129,6 @@ struct State {
 /// A sink and what it asked for.
 struct Subscriber {
     sink: Rc<RefCell<EventSink>>,
-    /// Every event (a monitor), not only the timer-caused ones.
-    all: Cell<bool>,
 }
 
 impl QueueService {
@@ -140,11 +144,12 @@ impl QueueService {
                 engine,
                 lang,
                 ring_timeout,
-                ring_timers: HashMap::new(),
-                wrap_up_timers: HashMap::new(),
+                ring_timers: SequenceMap::default(),
+                wrap_up_timers: SequenceMap::default(),
                 effects: Vec::new(),
                 reactor,
                 subscribers: BTreeMap::new(),
+                monitors: BTreeSet::new(),
                 next_key: 0,
                 observer: Observer::new(None),
                 flush_scheduled: false,
@@ -162,7 +167,6 @@ impl QueueService {
         state.next_key += 1;
         let subscriber = Subscriber {
             sink: Rc::new(RefCell::new(sink)),
-            all: Cell::new(false),
         };
         state.subscribers.insert(key, subscriber);
         Subscription {
@@ -249,6 +253,12 @@ impl QueueService {
         self.state.borrow().history.to_json()
     }
 
+    /// Times calls from now on for the wait and talk histograms of
+    /// `/metrics` (the HTTP side asks for it when it starts).
+    pub fn time_calls(&self) {
+        self.state.borrow_mut().observer.time_calls();
+    }
+
     /// Samples the queue length now and then every [`SAMPLE_INTERVAL_SECS`],
     /// for as long as the service lives: Twisted's
     /// `task.LoopingCall(f).start(interval)`.
@@ -300,14 +310,19 @@ impl QueueService {
             return result;
         };
         let origin = origin.map(|origin| origin.key);
-        let sinks: Vec<Rc<RefCell<EventSink>>> = self
-            .state
-            .borrow()
-            .subscribers
-            .iter()
-            .filter(|(key, subscriber)| subscriber.all.get() && Some(**key) != origin)
-            .map(|(_, subscriber)| subscriber.sink.clone())
-            .collect();
+        let sinks: Vec<Rc<RefCell<EventSink>>> = {
+            let state = self.state.borrow();
+            if state.monitors.is_empty() {
+                return result;
+            }
+            state
+                .monitors
+                .iter()
+                .filter(|&&key| Some(key) != origin)
+                .filter_map(|key| state.subscribers.get(key))
+                .map(|subscriber| subscriber.sink.clone())
+                .collect()
+        };
         for sink in sinks {
             if let Ok(mut sink) = sink.try_borrow_mut() {
                 (*sink)(text);
@@ -360,7 +375,7 @@ impl QueueService {
                 return Err(ServiceError::NotAQueueCommand(request.verb));
             }
         };
-        state.apply(&self.state, &mut effects, out);
+        state.apply(&self.state, now, &mut effects, out);
         state.effects = effects;
         state.observer.command(result.is_ok());
         result.map(|()| None).map_err(ServiceError::Engine)
@@ -368,12 +383,18 @@ impl QueueService {
 }
 
 impl State {
-    /// Renders events into `out` and carries out the timer effects.
-    fn apply(&mut self, this: &Rc<RefCell<State>>, effects: &mut Vec<Effect>, out: &mut String) {
+    /// Renders the events of one command or timer, all of which happened
+    /// at `now`, and carries out its timer effects.
+    fn apply(
+        &mut self,
+        this: &Rc<RefCell<State>>,
+        now: Duration,
+        effects: &mut Vec<Effect>,
+        out: &mut String,
+    ) {
         for effect in effects.drain(..) {
             match effect {
                 Effect::Event(event) => {
-                    let now = self.reactor.now();
                     self.observer.event(&event, now, &self.engine);
                     self.schedule_flush(this);
                     self.lang.write_event(&event, out);
@@ -481,7 +502,7 @@ fn timer_fired(
         let now = state.reactor.now();
         let mut effects = std::mem::take(&mut state.effects);
         if expire(&mut state, now, &mut effects) {
-            state.apply(this, &mut effects, &mut out);
+            state.apply(this, now, &mut effects, &mut out);
         }
         state.effects = effects;
         if out.is_empty() {

@@ -32,6 +32,8 @@ impl Rig {
             ring_timeout,
             reactor.clone(),
         );
+        // As the HTTP side does when it starts: the histograms are tested.
+        service.time_calls();
         Rig {
             service,
             reactor,

@@ -15,14 +15,24 @@ impl Engine {
         if self.engaged.len() + self.calls.waiting() != self.calls.len() {
             return Err("a live call is neither waiting nor engaged".into());
         }
+        if self.engaged_ids.len() != self.engaged.len() {
+            return Err("the engaged calls and their shared ids disagree".into());
+        }
         for (&key, engaged) in &self.engaged {
+            if self.engaged_ids.get(&key).map(|id| &**id) != Some(self.calls.id(key)) {
+                return Err(format!(
+                    "engaged call {} has no shared id",
+                    self.calls.id(key)
+                ));
+            }
             if self.calls.is_waiting(key) {
                 return Err(format!("call {} waits and is engaged", self.calls.id(key)));
             }
             let ok = match engaged {
-                Engaged::Ringing(set) => {
-                    !set.is_empty()
-                        && set.iter().all(|&op| {
+                Engaged::Ringing(ringers) => {
+                    let ringers = ringers.to_vec();
+                    !ringers.is_empty()
+                        && ringers.iter().all(|&op| {
                             matches!(self.operators[op].activity,
                                 Activity::Ringing { call, .. } if call == key)
                         })
@@ -48,7 +58,7 @@ impl Engine {
                 Activity::Ringing { call, offer } => {
                     offers.insert(offer)
                         && matches!(self.engaged.get(&call),
-                            Some(Engaged::Ringing(set)) if set.contains(&index))
+                            Some(Engaged::Ringing(ringers)) if ringers.contains(index))
                 }
                 Activity::OnCall { call } => matches!(self.engaged.get(&call),
                     Some(Engaged::Active { operator, .. }) if *operator == index),

@@ -81,7 +81,7 @@ impl Engine {
         let key = self.calls.find(id)?;
         Some(match self.engaged.get(&key) {
             None => CallStatus::Queued,
-            Some(Engaged::Ringing(set)) => CallStatus::Ringing(set.first().copied()?),
+            Some(Engaged::Ringing(ringers)) => CallStatus::Ringing(ringers.first()?),
             Some(Engaged::Active { operator, .. }) => CallStatus::Active(*operator),
         })
     }

@@ -37,6 +37,7 @@ use std::time::Duration;
 
 mod check;
 mod effect;
+mod hashing;
 mod inspect;
 mod queue;
 mod stats;
@@ -46,6 +47,7 @@ pub use effect::{
     CallStatus, Config, ConfigError, Effect, EngineError, Event, OfferId, OperatorStatus, Priority,
     WrapUpId,
 };
+pub use hashing::{SequenceHasher, SequenceMap};
 pub use stats::{
     ActivityName, OperatorState, OperatorStats, STATUS_QUEUE_IDS, ServiceLevel, StatsSnapshot,
     StatusSnapshot,
@@ -88,11 +90,65 @@ struct Operator {
     counters: OperatorCounters,
 }
 
+/// The operators a call is ringing: one, except under `ring-all`. One is
+/// kept without a set, so an ordinary ring allocates nothing.
+#[derive(Debug)]
+enum Ringers {
+    One(OperatorIndex),
+    Many(BTreeSet<OperatorIndex>),
+}
+
+impl Ringers {
+    fn insert(&mut self, operator: OperatorIndex) {
+        match self {
+            Ringers::One(first) if *first == operator => {}
+            Ringers::One(first) => *self = Ringers::Many(BTreeSet::from([*first, operator])),
+            Ringers::Many(set) => {
+                set.insert(operator);
+            }
+        }
+    }
+
+    /// Removes `operator`; returns whether any other still rings.
+    fn remove(&mut self, operator: OperatorIndex) -> bool {
+        match self {
+            Ringers::One(only) => *only != operator,
+            Ringers::Many(set) => {
+                set.remove(&operator);
+                !set.is_empty()
+            }
+        }
+    }
+
+    fn contains(&self, operator: OperatorIndex) -> bool {
+        match self {
+            Ringers::One(only) => *only == operator,
+            Ringers::Many(set) => set.contains(&operator),
+        }
+    }
+
+    /// The first in priority order.
+    fn first(&self) -> Option<OperatorIndex> {
+        match self {
+            Ringers::One(only) => Some(*only),
+            Ringers::Many(set) => set.first().copied(),
+        }
+    }
+
+    /// Every one, in priority order.
+    fn to_vec(&self) -> Vec<OperatorIndex> {
+        match self {
+            Ringers::One(only) => vec![*only],
+            Ringers::Many(set) => set.iter().copied().collect(),
+        }
+    }
+}
+
 /// A call out of the queue: ringing some operators, or answered.
 #[derive(Debug)]
 enum Engaged {
     /// Ringing these operators (more than one only under `ring-all`).
-    Ringing(BTreeSet<OperatorIndex>),
+    Ringing(Ringers),
     Active {
         operator: OperatorIndex,
         answered_at: Duration,
@@ -114,7 +170,11 @@ pub struct Engine {
     /// Live calls and the waiting queue.
     calls: Calls,
     /// Calls ringing or answered, with who holds them.
-    engaged: HashMap<CallKey, Engaged>,
+    engaged: SequenceMap<CallKey, Engaged>,
+    /// Each engaged call's id, shared by all its events (ringing, answered,
+    /// finished) instead of copied out of its slot for each: kept only
+    /// while engaged, at most one per operator.
+    engaged_ids: SequenceMap<CallKey, Rc<str>>,
     /// Source of fresh offer ids.
     next_offer: u64,
     /// Source of fresh wrap-up ids.
@@ -155,7 +215,8 @@ impl Engine {
             operators: Vec::new(),
             operator_index: HashMap::new(),
             calls: Calls::new(),
-            engaged: HashMap::new(),
+            engaged: SequenceMap::default(),
+            engaged_ids: SequenceMap::default(),
             next_offer: 0,
             next_wrap_up: 0,
             order: 0,
@@ -241,8 +302,11 @@ impl Engine {
                 answered_at: self.now,
             },
         ) {
-            Some(Engaged::Ringing(set)) => set,
-            _ => BTreeSet::new(),
+            // Only `ring-all` rings others; `Vec::new` allocates nothing.
+            Some(Engaged::Ringing(Ringers::Many(set))) => {
+                set.into_iter().filter(|&o| o != index).collect()
+            }
+            _ => Vec::new(),
         };
         let wait = self
             .now
@@ -254,12 +318,12 @@ impl Engine {
         self.set_activity(index, Activity::OnCall { call });
         out.push(Effect::CancelRingTimer { offer });
         out.push(Effect::Event(Event::Answered {
-            call: self.calls.shared_id(call),
+            call: self.event_id(call),
             operator: self.operators[index].id.clone(),
         }));
         // Under `ring-all` the others go idle and may serve the queue.
-        let freed = others.len() > 1;
-        for other in others.into_iter().filter(|&o| o != index) {
+        let freed = !others.is_empty();
+        for other in others {
             if let Activity::Ringing { offer, .. } = self.operators[other].activity {
                 out.push(Effect::CancelRingTimer { offer });
             }
@@ -291,7 +355,7 @@ impl Engine {
         self.operators[index].counters.rejected += 1;
         out.push(Effect::CancelRingTimer { offer });
         out.push(Effect::Event(Event::Rejected {
-            call: self.calls.shared_id(call),
+            call: self.event_id(call),
             operator: self.operators[index].id.clone(),
         }));
         self.decline(index, call, out);
@@ -328,11 +392,12 @@ impl Engine {
         };
         self.tick(now);
         self.counters.ignored += 1;
+        let id = self.event_id(call);
         let op = &mut self.operators[operator];
         op.counters.ignored += 1;
         op.unanswered += 1;
         out.push(Effect::Event(Event::Ignored {
-            call: self.calls.shared_id(call),
+            call: id,
             operator: op.id.clone(),
         }));
         let limit = self.config.max_no_answer;
@@ -365,7 +430,10 @@ impl Engine {
             return Err(EngineError::CallNotFound(id.to_string()));
         };
         self.tick(now);
-        let call = self.calls.shared_id(key);
+        let call = match self.engaged_ids.remove(&key) {
+            Some(id) => id,
+            None => self.calls.shared_id(key),
+        };
         let engaged = self.engaged.remove(&key);
         self.calls.remove(key);
         match engaged {
@@ -412,7 +480,7 @@ impl Engine {
             }
             Some(Engaged::Ringing(ringing)) => {
                 self.counters.missed += 1;
-                for operator in ringing {
+                for operator in ringing.to_vec() {
                     if let Activity::Ringing { offer, .. } = self.operators[operator].activity {
                         out.push(Effect::CancelRingTimer { offer });
                     }
@@ -558,6 +626,14 @@ impl Engine {
         true
     }
 
+    /// The id of an engaged call for an event: shared, not copied again.
+    fn event_id(&self, call: CallKey) -> Rc<str> {
+        match self.engaged_ids.get(&call) {
+            Some(id) => id.clone(),
+            None => self.calls.shared_id(call),
+        }
+    }
+
     /// Time never goes back: a command dated earlier than the last one
     /// counts as simultaneous with it.
     fn tick(&mut self, now: Duration) {
@@ -633,16 +709,14 @@ impl Engine {
     fn decline(&mut self, operator: OperatorIndex, call: CallKey, out: &mut Vec<Effect>) {
         self.set_activity(operator, Activity::Idle);
         let still_ringing = match self.engaged.get_mut(&call) {
-            Some(Engaged::Ringing(set)) => {
-                set.remove(&operator);
-                !set.is_empty()
-            }
+            Some(Engaged::Ringing(ringers)) => ringers.remove(operator),
             _ => false,
         };
         if still_ringing {
             self.dispatch(None, out);
         } else {
             self.engaged.remove(&call);
+            self.engaged_ids.remove(&call);
             self.calls.push_front(call);
             self.dispatch(Some((call, operator)), out);
         }
@@ -684,16 +758,22 @@ impl Engine {
         self.dispatchable.rung(operator);
         self.set_activity(operator, Activity::Ringing { call, offer });
         match self.engaged.get_mut(&call) {
-            Some(Engaged::Ringing(set)) => {
-                set.insert(operator);
-            }
+            Some(Engaged::Ringing(ringers)) => ringers.insert(operator),
             _ => {
                 self.engaged
-                    .insert(call, Engaged::Ringing(BTreeSet::from([operator])));
+                    .insert(call, Engaged::Ringing(Ringers::One(operator)));
             }
         }
+        let id = match self.engaged_ids.get(&call) {
+            Some(id) => id.clone(),
+            None => {
+                let id = self.calls.shared_id(call);
+                self.engaged_ids.insert(call, id.clone());
+                id
+            }
+        };
         out.push(Effect::Event(Event::Ringing {
-            call: self.calls.shared_id(call),
+            call: id,
             operator: self.operators[operator].id.clone(),
         }));
         out.push(Effect::StartRingTimer { operator, offer });

@@ -55,6 +55,15 @@ impl CallId {
         }
     }
 
+    /// The id's bytes, without checking them again: what the index hashes
+    /// and compares.
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            CallId::Inline { len, bytes } => &bytes[..*len as usize],
+            CallId::Heap(id) => id.as_bytes(),
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             // Always the whole of a `&str`, so always valid UTF-8.
@@ -419,7 +428,7 @@ impl IdIndex {
         }
     }
 
-    fn home(&self, id: &str) -> usize {
+    fn home(&self, id: &[u8]) -> usize {
         (self.hasher.hash_one(id) as usize) & (self.buckets.len() - 1)
     }
 
@@ -428,13 +437,13 @@ impl IdIndex {
             return None;
         }
         let mask = self.buckets.len() - 1;
-        let mut at = self.home(id);
+        let mut at = self.home(id.as_bytes());
         loop {
             let key = self.buckets[at];
             if key == NIL {
                 return None;
             }
-            if ids[key as usize].as_str() == id {
+            if ids[key as usize].as_bytes() == id.as_bytes() {
                 return Some(key);
             }
             at = (at + 1) & mask;
@@ -451,7 +460,7 @@ impl IdIndex {
 
     fn place(&mut self, key: CallKey, ids: &[CallId]) {
         let mask = self.buckets.len() - 1;
-        let mut at = self.home(ids[key as usize].as_str());
+        let mut at = self.home(ids[key as usize].as_bytes());
         while self.buckets[at] != NIL {
             at = (at + 1) & mask;
         }
@@ -468,7 +477,7 @@ impl IdIndex {
 
     fn remove(&mut self, key: CallKey, ids: &[CallId]) {
         let mask = self.buckets.len() - 1;
-        let mut hole = self.home(ids[key as usize].as_str());
+        let mut hole = self.home(ids[key as usize].as_bytes());
         while self.buckets[hole] != key {
             hole = (hole + 1) & mask;
         }
@@ -477,7 +486,7 @@ impl IdIndex {
         // Shift back every later member of the run that may live in the hole.
         let mut at = (hole + 1) & mask;
         while self.buckets[at] != NIL {
-            let home = self.home(ids[self.buckets[at] as usize].as_str());
+            let home = self.home(ids[self.buckets[at] as usize].as_bytes());
             // Distance from home to `at` vs. from home to the hole, cyclically.
             if (at.wrapping_sub(home) & mask) >= (at.wrapping_sub(hole) & mask) {
                 self.buckets[hole] = self.buckets[at];

@@ -24,8 +24,8 @@ use crate::reactor::{
 use crate::sys::resolve;
 use crate::web::site::{Connections, Site, listen_http};
 use crate::wire::{
-    Frame, JsonDecoder, ReplyKind, WireError, decode_request, encode_reply, encode_report_reply,
-    is_subscribe_request,
+    Frame, JsonDecoder, ReplyKind, WireError, asks_to_subscribe, decode_request, encode_reply,
+    encode_report_reply,
 };
 
 /// State shared by every connection.
@@ -109,16 +109,6 @@ impl FrameHandler<JsonDecoder> for ClientSession {
     fn frame_received(&mut self, frame: Frame<'_>) -> Next {
         let service = self.shared.borrow().service.clone();
         match frame {
-            Frame::Message(message) if is_subscribe_request(message) => {
-                // The monitor (SPEC §10.2): every event from now on.
-                if let Some(events) = &self.events {
-                    events.follow_all();
-                }
-                service.count_command(true);
-                self.text.clear();
-                service.lang().write_monitoring(&mut self.text);
-                self.send(ReplyKind::Ok);
-            }
             Frame::Message(message) => match decode_request(message) {
                 Ok(request) => {
                     self.text.clear();
@@ -128,6 +118,16 @@ impl FrameHandler<JsonDecoder> for ClientSession {
                         Ok(Some(report)) => self.send_report(&report),
                         Err(error) => self.send_error(&error, ReplyKind::Error),
                     }
+                }
+                Err(error) if asks_to_subscribe(&error) => {
+                    // The monitor (SPEC §10.2): every event from now on.
+                    if let Some(events) = &self.events {
+                        events.follow_all();
+                    }
+                    service.count_command(true);
+                    self.text.clear();
+                    service.lang().write_monitoring(&mut self.text);
+                    self.send(ReplyKind::Ok);
                 }
                 Err(error) => {
                     service.count_command(false);

@@ -303,6 +303,7 @@ impl Factory for SiteFactory {
 /// Returns the bound address.
 pub fn listen_http(reactor: &Reactor, addr: SocketAddr, site: Site) -> io::Result<SocketAddr> {
     site.service.start_history();
+    site.service.time_calls();
     let listener = reactor.listen_tcp(addr, SiteFactory { site })?;
     Ok(listener.local_addr())
 }

@@ -28,7 +28,9 @@ mod request;
 pub use acd::{encode_command, encode_report_reply};
 pub use framing::{Frame, JsonDecoder, MAX_MESSAGE};
 pub use reply::{Reply, ReplyKind, decode_reply, encode_reply};
-pub use request::{WireError, decode_request, encode_request, is_subscribe_request};
+pub use request::{
+    WireError, asks_to_subscribe, decode_request, encode_request, is_subscribe_request,
+};
 
 use field::Field;
 use reply::push_json_string;

@@ -64,11 +64,21 @@ pub fn decode_request(message: &[u8]) -> Result<Request, WireError> {
 }
 
 /// Whether `message` is the monitor's request, `{"command": "subscribe"}`
-/// (SPEC §10.2); any `id` beside it is ignored. Checked before
-/// [`decode_request`], which knows only the queue commands.
+/// (SPEC §10.2), in any spelling JSON allows; any `id` beside it is
+/// ignored.
 pub fn is_subscribe_request(message: &[u8]) -> bool {
-    message == br#"{"command": "subscribe"}"#
-        || parse_request(message).is_ok_and(|(command, _, _)| command == "subscribe")
+    decode_request(message).is_err_and(|error| asks_to_subscribe(&error))
+}
+
+/// Whether [`decode_request`] refused a request because it is the
+/// monitor's `subscribe`: the decoder knows only the queue commands, so
+/// the server, which also takes `subscribe`, looks at the refusal instead
+/// of decoding every request twice.
+pub fn asks_to_subscribe(error: &WireError) -> bool {
+    matches!(
+        error,
+        WireError::Command(CommandError::UnknownCommand(word)) if word == "subscribe"
+    )
 }
 
 /// A request's `command`, its `id` if present, and its other fields.
@@ -245,5 +255,27 @@ mod tests {
             canonical_request(&plain[..plain.len() - 1]),
             Some(("call", "b7-1"))
         );
+    }
+
+    #[test]
+    fn subscribe_is_recognised_in_every_spelling_and_nothing_else_is() {
+        for yes in [
+            r#"{"command": "subscribe"}"#,
+            r#"{"command":"subscribe","id":"x"}"#,
+            r#"{"id": 1, "command": "subscribe"}"#,
+            r#"{"command": "subscrib\u0065"}"#,
+        ] {
+            assert!(is_subscribe_request(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            r#"{"command": "call", "id": "1"}"#,
+            r#"{"command": "call", "id": "subscribe"}"#,
+            r#"{"command": "call", "id": "a\u0062"}"#,
+            r#"{"command": "subscribed"}"#,
+            "subscribe",
+            "",
+        ] {
+            assert!(!is_subscribe_request(no.as_bytes()), "{no}");
+        }
     }
 }
