@@ -255,26 +255,30 @@ impl Engine {
         now: Duration,
         out: &mut Vec<Effect>,
     ) -> Result<(), EngineError> {
-        if self.calls.find(id).is_some() {
+        let hash = self.calls.hash(id);
+        if self.calls.find_hashed(id, hash).is_some() {
             return Err(EngineError::CallExists(id.to_string()));
         }
         if self.config.max_calls > 0 && self.calls.waiting() >= self.config.max_calls {
             return Err(EngineError::QueueFull(id.to_string()));
         }
         self.tick(now);
-        let key = self.calls.insert(id, priority.get(), nanos(self.now));
+        let key = self
+            .calls
+            .insert_hashed(id, hash, priority.get(), nanos(self.now));
         self.counters.received += 1;
+        let shared = self.calls.shared_id(key);
         out.push(Effect::Event(Event::Received {
-            call: self.calls.shared_id(key),
+            call: shared.clone(),
         }));
         // Invariant: an operator is dispatchable only while the queue is
         // empty, so a new call never overtakes a waiting one.
         if self.dispatchable.is_empty() {
             self.calls.push_back(key);
-            out.push(Effect::Event(Event::Queued {
-                call: self.calls.shared_id(key),
-            }));
+            out.push(Effect::Event(Event::Queued { call: shared }));
         } else {
+            // It rings at once: its events share this one copy of its id.
+            self.engaged_ids.insert(key, shared);
             self.offer(key, None, out);
         }
         Ok(())
@@ -426,7 +430,8 @@ impl Engine {
         now: Duration,
         out: &mut Vec<Effect>,
     ) -> Result<(), EngineError> {
-        let Some(key) = self.calls.find(id) else {
+        let hash = self.calls.hash(id);
+        let Some(key) = self.calls.find_hashed(id, hash) else {
             return Err(EngineError::CallNotFound(id.to_string()));
         };
         self.tick(now);
@@ -435,7 +440,7 @@ impl Engine {
             None => self.calls.shared_id(key),
         };
         let engaged = self.engaged.remove(&key);
-        self.calls.remove(key);
+        self.calls.remove_hashed(key, hash);
         match engaged {
             Some(Engaged::Active {
                 operator,

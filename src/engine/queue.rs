@@ -22,6 +22,10 @@ use std::rc::Rc;
 /// A call's slot in the table.
 pub(crate) type CallKey = u32;
 
+/// A call id's hash in the index (see [`Calls::hash`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IdHash(u64);
+
 /// No slot: the end of a list, an empty bucket.
 const NIL: u32 = u32::MAX;
 
@@ -157,12 +161,38 @@ impl Calls {
 
     /// The slot of live call `id`.
     pub(crate) fn find(&self, id: &str) -> Option<CallKey> {
-        self.index.find(id, &self.ids)
+        self.find_hashed(id, self.hash(id))
+    }
+
+    /// `id`'s hash in the index, to look it up and then insert or remove it
+    /// without hashing it twice.
+    pub(crate) fn hash(&self, id: &str) -> IdHash {
+        IdHash(self.index.hasher.hash_one(id.as_bytes()))
+    }
+
+    /// The slot of live call `id`, whose [`hash`](Calls::hash) is `hash`.
+    pub(crate) fn find_hashed(&self, id: &str, hash: IdHash) -> Option<CallKey> {
+        self.index.find(id, hash, &self.ids)
     }
 
     /// Adds a live call, out of the queue (engaged) until it is queued.
-    /// The caller checked that `id` is not live.
+    /// The caller checked that `id` is not live. (The engine, which hashed
+    /// `id` to look it up first, calls [`insert_hashed`](Calls::insert_hashed).)
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, id: &str, priority: u8, arrival_ns: u64) -> CallKey {
+        self.insert_hashed(id, self.hash(id), priority, arrival_ns)
+    }
+
+    /// Adds a live call whose id hashes to `hash`, out of the queue
+    /// (engaged) until it is queued. The caller checked that `id` is not
+    /// live.
+    pub(crate) fn insert_hashed(
+        &mut self,
+        id: &str,
+        hash: IdHash,
+        priority: u8,
+        arrival_ns: u64,
+    ) -> CallKey {
         let meta = Meta {
             priority,
             place: Place::Engaged,
@@ -189,16 +219,24 @@ impl Calls {
             key
         };
         self.len += 1;
-        self.index.insert(key, &self.ids);
+        self.index.insert(key, hash, &self.ids);
         key
     }
 
     /// Forgets a live call, taking it out of the queue if it waits.
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, key: CallKey) {
+        let hash = self.hash(self.id(key));
+        self.remove_hashed(key, hash);
+    }
+
+    /// Forgets a live call whose id hashes to `hash`, taking it out of the
+    /// queue if it waits.
+    pub(crate) fn remove_hashed(&mut self, key: CallKey, hash: IdHash) {
         if self.is_waiting(key) {
             self.unlink(key);
         }
-        self.index.remove(key, &self.ids);
+        self.index.remove(key, hash, &self.ids);
         let slot = key as usize;
         // Frees a long id's memory now, not when the slot is reused.
         self.ids[slot] = CallId::new("");
@@ -429,15 +467,19 @@ impl IdIndex {
     }
 
     fn home(&self, id: &[u8]) -> usize {
-        (self.hasher.hash_one(id) as usize) & (self.buckets.len() - 1)
+        self.home_of(IdHash(self.hasher.hash_one(id)))
     }
 
-    fn find(&self, id: &str, ids: &[CallId]) -> Option<CallKey> {
+    fn home_of(&self, hash: IdHash) -> usize {
+        (hash.0 as usize) & (self.buckets.len() - 1)
+    }
+
+    fn find(&self, id: &str, hash: IdHash, ids: &[CallId]) -> Option<CallKey> {
         if self.buckets.is_empty() {
             return None;
         }
         let mask = self.buckets.len() - 1;
-        let mut at = self.home(id.as_bytes());
+        let mut at = self.home_of(hash);
         loop {
             let key = self.buckets[at];
             if key == NIL {
@@ -450,17 +492,17 @@ impl IdIndex {
         }
     }
 
-    fn insert(&mut self, key: CallKey, ids: &[CallId]) {
+    fn insert(&mut self, key: CallKey, hash: IdHash, ids: &[CallId]) {
         if (self.len + 1) * 2 > self.buckets.len() {
             self.grow(ids);
         }
-        self.place(key, ids);
+        self.place(key, hash);
         self.len += 1;
     }
 
-    fn place(&mut self, key: CallKey, ids: &[CallId]) {
+    fn place(&mut self, key: CallKey, hash: IdHash) {
         let mask = self.buckets.len() - 1;
-        let mut at = self.home(ids[key as usize].as_bytes());
+        let mut at = self.home_of(hash);
         while self.buckets[at] != NIL {
             at = (at + 1) & mask;
         }
@@ -471,13 +513,14 @@ impl IdIndex {
         let size = (self.buckets.len() * 2).max(8);
         let old = std::mem::replace(&mut self.buckets, vec![NIL; size]);
         for key in old.into_iter().filter(|&k| k != NIL) {
-            self.place(key, ids);
+            let hash = IdHash(self.hasher.hash_one(ids[key as usize].as_bytes()));
+            self.place(key, hash);
         }
     }
 
-    fn remove(&mut self, key: CallKey, ids: &[CallId]) {
+    fn remove(&mut self, key: CallKey, hash: IdHash, ids: &[CallId]) {
         let mask = self.buckets.len() - 1;
-        let mut hole = self.home(ids[key as usize].as_bytes());
+        let mut hole = self.home_of(hash);
         while self.buckets[hole] != key {
             hole = (hole + 1) & mask;
         }
