@@ -28,7 +28,17 @@ const SOON: Duration = Duration::from_secs(3);
 
 /// A server with `--http http_addr`; its HTTP address from the second line.
 fn start(http_addr: &str) -> (Server, SocketAddr) {
-    let mut server = Server::start(&["--lang", "en", "--operators", "A,B,C", "--http", http_addr]);
+    // A long wrap-up, so an operator whose call ends stays in it.
+    let mut server = Server::start(&[
+        "--lang",
+        "en",
+        "--operators",
+        "A,B,C",
+        "--wrap-up",
+        "600",
+        "--http",
+        http_addr,
+    ]);
     let line = server.proc.stdout.expect_line(deadline());
     let http = line
         .strip_prefix("HTTP listening on ")
@@ -101,6 +111,45 @@ fn the_wallboard_follows_the_real_server_and_survives_its_restart() {
          document.querySelector('[data-operator=\"B\"]').dataset.state === 'on-call' && \
          document.getElementById('missed').textContent === '1' && \
          document.querySelector('#events li').textContent.endsWith('Call 12 missed');",
+        DESCRIBE,
+        SOON,
+    );
+    // Most states an operator can show: a call ends into wrap-up, two
+    // operators join (one answers), one pauses and gives its call back.
+    for (verb, id, reply) in [
+        ("hangup", "7", "Call 7 finished and operator A in wrap-up"),
+        (
+            "login",
+            "D",
+            "Operator D logged in\nCall 10 ringing for operator D",
+        ),
+        ("answer", "D", "Call 10 answered by operator D"),
+    ] {
+        client.expect(&request(verb, id), &ok(reply));
+    }
+    client.expect(
+        r#"{"command": "pause", "id": "C", "reason": "lunch"}"#,
+        &ok("Operator C paused (lunch)"),
+    );
+    for (verb, id, reply) in [
+        ("reject", "C", "Call 9 rejected by operator C"),
+        (
+            "login",
+            "E",
+            "Operator E logged in\nCall 9 ringing for operator E",
+        ),
+    ] {
+        client.expect(&request(verb, id), &ok(reply));
+    }
+    browser.wait_until(
+        "A in wrap-up, C paused for lunch, D on call 10, E ringing call 9, one call waiting",
+        "const tiles = Array.from(document.querySelectorAll('[data-operator]')); \
+         const c = document.querySelector('[data-operator=\"C\"]'); \
+         return tiles.map(t => t.dataset.operator + ':' + t.dataset.state).join() === \
+           'A:wrap-up,B:on-call,C:paused,D:on-call,E:ringing' && \
+         c.querySelector('.state').textContent === 'paused (lunch)' && \
+         document.querySelector('[data-operator=\"E\"]').dataset.call === '9' && \
+         document.getElementById('waiting').textContent === '1';",
         DESCRIBE,
         SOON,
     );
