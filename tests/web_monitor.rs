@@ -294,3 +294,43 @@ fn bridged(text: &str) -> String {
     let (start, n) = call.split_once('.').unwrap();
     format!("{start}.{}", n.parse::<u64>().unwrap() + 1)
 }
+
+#[test]
+fn operators_pausing_and_joining_are_asterisks_member_events() {
+    let dir = temp_dir("member-events");
+    let log = dir.join("queue_log");
+    let outcome = support::run(
+        &["--lang", "en", "--queue-log", log.to_str().unwrap()],
+        b"pause A lunch\nunpause A\npause B\nlogin C\nlogout C\n",
+        false,
+    );
+    assert_eq!(outcome.code, Some(0));
+    assert_eq!(
+        outcome.stdout,
+        support::lines(&[
+            "Operator A paused (lunch)",
+            "Operator A unpaused",
+            "Operator B paused",
+            "Operator C logged in",
+            "Operator C logged out",
+        ])
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    // An operator's event names no call: its uniqueid is NONE, as Asterisk
+    // writes it.
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|line| line.split('|').skip(1).collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["NONE", "NONE", "NONE", "QUEUESTART", ""],
+            vec!["NONE", "callcenter", "A", "PAUSE", "lunch"],
+            vec!["NONE", "callcenter", "A", "UNPAUSE", ""],
+            vec!["NONE", "callcenter", "B", "PAUSE", ""],
+            vec!["NONE", "callcenter", "C", "ADDMEMBER", ""],
+            vec!["NONE", "callcenter", "C", "REMOVEMEMBER", ""],
+        ]
+    );
+}
