@@ -100,9 +100,10 @@ fn command_words() -> Vec<String> {
         .collect()
 }
 
-/// The operator ids typed in this session (the client's completion: it
-/// has no list of the server's operators, and reading them out of the
-/// server's localized messages would tie it to their wording).
+/// The operator ids the client knows (its completion): those typed in
+/// this session, and every operator a `status` reply listed (its JSON,
+/// not its localized text, whose wording would tie the client to it).
+/// Before the first `status` the client has no list of the server's.
 #[derive(Clone, Default)]
 pub struct KnownIds {
     ids: Rc<RefCell<BTreeSet<String>>>,

@@ -2,7 +2,8 @@
 //! (`tests/support/pty.rs`) against a server on 127.0.0.1:0: replies print
 //! below the line typed, events above a half-typed line, history and
 //! completion work as in standalone (operator ids: those typed in this
-//! session), and every way out leaves the terminal as it was.
+//! session and those a `status` reply listed), and every way out leaves the
+//! terminal as it was.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -105,4 +106,33 @@ fn signals_from_outside_end_the_client_with_the_terminal_restored() {
         assert_eq!(terminal.flags(), terminal.initial_flags(), "{signal:?}");
         assert!(!terminal.stdin_nonblocking(), "{signal:?}");
     }
+}
+
+#[test]
+fn a_status_reply_teaches_the_client_every_operator_id() {
+    let server = Server::start(&["--lang", "en", "--operators", "Ana,Bia"]);
+    let mut terminal = client_of(&server);
+    // Before any `status`, nothing to complete: the bell.
+    terminal.send(b"answer B\t\x03");
+    assert_eq!(
+        terminal.expect(&format!("^C\r\n{PROMPT}")),
+        format!("answer B\x07^C\r\n{PROMPT}")
+    );
+    terminal.send(b"status\r");
+    assert_eq!(
+        terminal.expect(&format!("Bia: idle\r\n{PROMPT}")),
+        format!(
+            "status\r\nQueue: 0 waiting, longest wait 0 s\r\n\
+             Operator Ana: idle\r\nOperator Bia: idle\r\n{PROMPT}"
+        )
+    );
+    // Now both are known, though neither was typed.
+    terminal.send(b"answer B\t\r");
+    assert_eq!(
+        terminal.expect(&format!("ringing call\r\n{PROMPT}")),
+        format!("answer Bia \r\nOperator Bia has no ringing call\r\n{PROMPT}")
+    );
+    terminal.send(b"exit\r");
+    assert!(terminal.wait_exit(DEADLINE).success());
+    assert_eq!(terminal.flags(), terminal.initial_flags());
 }

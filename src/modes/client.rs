@@ -166,6 +166,12 @@ impl Client {
         } else {
             Channel::Out
         };
+        // A `status` names every operator: Tab completes them from now on.
+        if let Some(status) = &reply.status {
+            for operator in &status.operators {
+                self.known_ids.insert(&operator.id);
+            }
+        }
         // Some servers end each response with a newline: one line, not two.
         let text = escape_for_terminal(reply.response.trim_end_matches('\n'));
         if reply.closing {

@@ -131,6 +131,27 @@ pub struct Reply<'a> {
     /// a message was too long).
     #[serde(default)]
     pub closing: bool,
+    /// Beside a `status` reply's text, its facts (SPEC §9.7): of them a
+    /// client reads only the operators' ids.
+    #[serde(borrow, default)]
+    pub status: Option<StatusIds<'a>>,
+}
+
+/// The part of a `status` reply's JSON a client uses: who the operators
+/// are (the client completes their ids at the prompt).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct StatusIds<'a> {
+    /// Every operator, logged out ones included, in priority order.
+    #[serde(borrow, default)]
+    pub operators: Vec<OperatorId<'a>>,
+}
+
+/// One operator of a `status` reply, by id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OperatorId<'a> {
+    /// The operator's id.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
 }
 
 /// Decodes one reply message.
@@ -153,5 +174,16 @@ mod tests {
         );
         let back: String = serde_json::from_slice(&out).unwrap();
         assert_eq!(back, text);
+    }
+
+    #[test]
+    fn a_status_reply_gives_its_operator_ids_and_other_replies_none() {
+        let status = br#"{"response": "Queue: 0 waiting", "status": {"waiting": 0, "operators": [{"id": "A", "state": "idle"}, {"id": "B\u00e9", "state": "logged-out"}]}}"#;
+        let reply = decode_reply(status).unwrap();
+        let status = reply.status.unwrap();
+        let ids: Vec<&str> = status.operators.iter().map(|op| &*op.id).collect();
+        assert_eq!(ids, ["A", "B\u{e9}"]);
+        let plain = decode_reply(br#"{"response": "Call 1 received"}"#).unwrap();
+        assert_eq!(plain.status, None);
     }
 }
