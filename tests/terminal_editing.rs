@@ -203,7 +203,9 @@ fn ctrl_z_stops_it_and_fg_resumes_with_the_line_redrawn() {
     // Stopped, the terminal is the shell's as it left it, and blocking.
     assert_eq!(terminal.flags(), terminal.shell_flags());
     assert!(!terminal.stdin_nonblocking());
-    // The ring timer falls due while the program is stopped.
+    // What is tested is a timer falling due while the process is stopped:
+    // a stopped process has no clock a test could move, so real time must
+    // pass (its 0.2 s ring timer). The one sleep of the terminal tests.
     std::thread::sleep(Duration::from_millis(300));
     terminal.send(b"fg\r");
     let resumed = terminal.expect(&format!("{PROMPT}ans"));
