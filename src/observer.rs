@@ -238,6 +238,11 @@ impl Observer {
         }
     }
 
+    /// Writes `log` from now on; what was counted so far stays.
+    pub fn set_log(&mut self, log: QueueLog) {
+        self.log = Some(log);
+    }
+
     /// Times calls from now on for the wait and talk histograms. Off until
     /// asked: without `/metrics` nobody reads them, and each answer and end
     /// of call would pay for a lookup.

@@ -126,7 +126,7 @@ struct State {
     history_sampler: Option<LoopingCall>,
 }
 
-/// A sink and what it asked for.
+/// A subscriber's sink, shared so it can run once the service is released.
 struct Subscriber {
     sink: Rc<RefCell<EventSink>>,
 }
@@ -200,7 +200,7 @@ impl QueueService {
     /// Writes the queue log from now on (`QUEUESTART` first).
     pub fn set_queue_log(&self, log: QueueLog) {
         let mut state = self.state.borrow_mut();
-        state.observer = Observer::new(Some(log));
+        state.observer.set_log(log);
         state.schedule_flush(&self.state);
     }
 

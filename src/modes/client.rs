@@ -23,7 +23,7 @@ use std::rc::Rc;
 use log::debug;
 
 use crate::cli::ClientOptions;
-use crate::command::{Command, escape_for_terminal, parse_line};
+use crate::command::{Command, escape_for_terminal, is_valid_id, parse_line};
 use crate::error::{ClientError, ConnectFailure, RunError};
 use crate::messages::{Lang, Localized};
 use crate::reactor::{
@@ -168,7 +168,9 @@ impl Client {
         };
         // A `status` names every operator: Tab completes them from now on.
         if let Some(status) = &reply.status {
-            for operator in &status.operators {
+            // Only what could be typed: a hostile server's escapes never
+            // reach the line being edited.
+            for operator in status.operators.iter().filter(|op| is_valid_id(&op.id)) {
                 self.known_ids.insert(&operator.id);
             }
         }

@@ -132,9 +132,28 @@ pub struct Reply<'a> {
     #[serde(default)]
     pub closing: bool,
     /// Beside a `status` reply's text, its facts (SPEC §9.7): of them a
-    /// client reads only the operators' ids.
-    #[serde(borrow, default)]
+    /// client reads only the operators' ids. A `status` of another shape
+    /// (another server's) is ignored, never an invalid reply.
+    #[serde(borrow, default, deserialize_with = "status_ids_or_none")]
     pub status: Option<StatusIds<'a>>,
+}
+
+/// Reads `status` as [`StatusIds`] when it has that shape, else `None`:
+/// a client must keep working against servers that say other things there.
+fn status_ids_or_none<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<StatusIds<'a>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<'a> {
+        Ids(#[serde(borrow)] StatusIds<'a>),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::Ids(ids) => Some(ids),
+        Either::Other(_) => None,
+    })
 }
 
 /// The part of a `status` reply's JSON a client uses: who the operators
@@ -185,5 +204,14 @@ mod tests {
         assert_eq!(ids, ["A", "B\u{e9}"]);
         let plain = decode_reply(br#"{"response": "Call 1 received"}"#).unwrap();
         assert_eq!(plain.status, None);
+        // Another server's `status` of another shape is no reason to quit.
+        for other in [
+            r#"{"response": "ok", "status": "ok"}"#,
+            r#"{"response": "ok", "status": {"operators": [{"name": "A"}]}}"#,
+            r#"{"response": "ok", "status": [1, 2]}"#,
+        ] {
+            let reply = decode_reply(other.as_bytes()).expect(other);
+            assert_eq!((&*reply.response, reply.status), ("ok", None), "{other}");
+        }
     }
 }
