@@ -334,3 +334,80 @@ fn operators_pausing_and_joining_are_asterisks_member_events() {
         ]
     );
 }
+
+/// Waits for `child` to exit, at most until the deadline.
+fn exit_within(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let end = deadline();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < end, "the monitor did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_monitor_whose_stdout_nobody_reads_still_ends_on_sigterm() {
+    let mut server = Server::start(&["--lang", "en"]);
+    let mut child = command(&["monitor", "--connect", &server.address(), "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Far more events than the pipe and the monitor's high-water mark
+    // hold, none of them read: the monitor stops reading the server, but
+    // its loop still runs.
+    let mut client = server.connect();
+    for round in 0..4000 {
+        probe(&mut client, &format!("unread{round}"));
+    }
+    // SAFETY: kill(2) with the pid of a child not yet reaped.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let status = exit_within(&mut child);
+    assert_eq!(status.code(), Some(0));
+    server.assert_alive();
+}
+
+#[test]
+fn a_monitor_whose_reader_goes_away_ends_with_status_zero() {
+    let server = Server::start(&["--lang", "en"]);
+    let mut child = command(&["monitor", "--connect", &server.address()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // As `callcenter monitor | head -1`: the reader takes one line and
+    // leaves, closing the pipe.
+    let stdout = child.stdout.take().unwrap();
+    let (got, line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first);
+        let _ = got.send(first);
+    });
+    let mut client = server.connect();
+    let end = deadline();
+    let first = loop {
+        probe(&mut client, "early");
+        if let Ok(first) = line.recv_timeout(Duration::from_millis(50)) {
+            break first;
+        }
+        assert!(Instant::now() < end, "the monitor printed nothing");
+    };
+    assert!(first.ends_with("Call early received\n"), "{first:?}");
+    // The next events meet a closed pipe: a normal end.
+    for round in 0..200 {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        probe(&mut client, &format!("after{round}"));
+    }
+    let status = exit_within(&mut child);
+    assert_eq!(status.code(), Some(0));
+}

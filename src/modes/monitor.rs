@@ -5,8 +5,14 @@
 //! (`HH:MM:SS.mmm `), or, with `--json`, the raw reply lines for `jq`. It
 //! is the AMI event stream of our protocol. Ends with status 0 on SIGINT or
 //! SIGTERM, 1 (one line on stderr) when the server goes away.
+//!
+//! Standard output is a transport on the loop like any other, so a pipe
+//! nobody reads never blocks it (signals still end the monitor): past
+//! [`STDOUT_HIGH_WATER`] unprinted bytes the monitor stops reading the
+//! server, whose own output cap then drops it if events keep coming, and it
+//! reads again once stdout drains.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -20,10 +26,19 @@ use crate::command::escape_for_terminal;
 use crate::error::{ClientError, ConnectFailure, RunError};
 use crate::messages::{Lang, Localized};
 use crate::reactor::{
-    ClientFactory, ConnectionLost, FrameHandler, Framed, Next, Protocol, Reactor, Transport,
+    AfterEof, BufferLimits, ClientFactory, ConnectionLost, FrameHandler, Framed, LoopingCall, Next,
+    Protocol, Reactor, Transport, standard_io,
 };
-use crate::sys::{local_utc_offset, resolve, write_stderr, write_stdout};
+use crate::repl::stdio_failure;
+use crate::sys::{local_utc_offset, resolve, write_stderr};
 use crate::wire::{Frame, JsonDecoder, decode_reply};
+
+/// Above this many unprinted bytes, stop reading the server; read again
+/// below half of it.
+pub const STDOUT_HIGH_WATER: usize = 256 * 1024;
+
+/// How often a paused monitor looks whether stdout drained.
+const DRAIN_CHECK: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The request that turns a connection into a monitor.
 pub const SUBSCRIBE_REQUEST: &[u8] = b"{\"command\": \"subscribe\"}\n";
@@ -83,6 +98,12 @@ struct Monitor {
     failure: Option<RunError>,
     /// Reused for each message's lines.
     text: String,
+    /// Standard output, on the loop.
+    stdout: Option<Transport>,
+    /// The connection to the server.
+    server: Option<Transport>,
+    /// The server is not read while stdout is full.
+    holding: Rc<Cell<bool>>,
 }
 
 impl Monitor {
@@ -101,6 +122,31 @@ impl Monitor {
         self.reactor.stop();
     }
 
+    /// Stops reading the server until stdout drains below half the mark,
+    /// looking every [`DRAIN_CHECK`] (a `LoopingCall` that stops itself).
+    fn hold_server(&mut self) {
+        let (Some(server), Some(stdout)) = (self.server.clone(), self.stdout.clone()) else {
+            return;
+        };
+        if self.holding.replace(true) {
+            return;
+        }
+        server.pause_producing();
+        let holding = self.holding.clone();
+        let this_call: Rc<RefCell<Option<LoopingCall>>> = Rc::default();
+        let stop = this_call.clone();
+        let check = LoopingCall::start(&self.reactor, DRAIN_CHECK, false, move || {
+            if stdout.buffered() <= STDOUT_HIGH_WATER / 2 {
+                server.resume_producing();
+                holding.set(false);
+                if let Some(call) = stop.borrow_mut().take() {
+                    call.stop();
+                }
+            }
+        });
+        *this_call.borrow_mut() = Some(check);
+    }
+
     /// Handles one reply; returns whether to go on.
     fn message(&mut self, message: &[u8]) -> bool {
         let now = SystemTime::now()
@@ -111,11 +157,11 @@ impl Monitor {
         self.text.clear();
         match format_message(message, self.json, &stamp, &mut self.text) {
             Ok(()) => {
-                if let Err(error) = write_stdout(&self.text) {
-                    self.failure = Some(RunError::Stdio(error));
-                    self.failed = true;
-                    self.reactor.stop();
-                    return false;
+                if let Some(stdout) = &self.stdout {
+                    stdout.write(self.text.as_bytes());
+                    if stdout.buffered() > STDOUT_HIGH_WATER {
+                        self.hold_server();
+                    }
                 }
                 true
             }
@@ -139,6 +185,7 @@ struct Watcher {
 impl FrameHandler<JsonDecoder> for Watcher {
     fn connection_made(&mut self, transport: Transport) {
         transport.write(SUBSCRIBE_REQUEST);
+        self.monitor.borrow_mut().server = Some(transport);
     }
 
     fn frame_received(&mut self, frame: Frame<'_>) -> Next {
@@ -167,6 +214,45 @@ impl FrameHandler<JsonDecoder> for Watcher {
             return;
         }
         self.monitor.borrow_mut().fail(&ClientError::ServerGone);
+    }
+}
+
+/// Standard output (and stdin, which the monitor does not read for
+/// anything but its end): `twisted.internet.stdio.StandardIO` with a
+/// protocol that only writes.
+struct Output {
+    monitor: Rc<RefCell<Monitor>>,
+}
+
+impl Protocol for Output {
+    fn connection_made(&mut self, transport: Transport) {
+        // Never dropped for being slow: the server is held instead.
+        transport.set_buffer_limits(BufferLimits {
+            high_water: STDOUT_HIGH_WATER,
+            hard_cap: usize::MAX,
+        });
+        self.monitor.borrow_mut().stdout = Some(transport);
+    }
+
+    fn data_received(&mut self, _data: &[u8]) {}
+
+    fn read_connection_lost(&mut self) -> AfterEof {
+        // Nothing is read from stdin: its end changes nothing.
+        AfterEof::KeepWriting
+    }
+
+    fn connection_lost(&mut self, reason: ConnectionLost) {
+        if matches!(reason, ConnectionLost::Shutdown) {
+            return;
+        }
+        // Nobody reads any more (`| head`: a normal end) or stdout failed
+        // (a full disk: status 1): either way there is no one to tell.
+        let mut monitor = self.monitor.borrow_mut();
+        if let Some(failure) = stdio_failure(&reason) {
+            monitor.failure = Some(failure);
+            monitor.failed = true;
+        }
+        monitor.reactor.stop();
     }
 }
 
@@ -203,7 +289,16 @@ pub fn run(options: &MonitorOptions) -> Result<ExitCode, RunError> {
         failed: false,
         failure: None,
         text: String::new(),
+        stdout: None,
+        server: None,
+        holding: Rc::default(),
     }));
+    standard_io(
+        &reactor,
+        Output {
+            monitor: monitor.clone(),
+        },
+    )?;
     let addr = match resolve(&options.connect) {
         Ok(Some(addr)) => addr,
         resolved => {
