@@ -400,7 +400,11 @@ fn a_monitor_whose_reader_goes_away_ends_with_status_zero() {
         }
         assert!(Instant::now() < end, "the monitor printed nothing");
     };
-    assert!(first.ends_with("Call early received\n"), "{first:?}");
+    // (It may have subscribed between a probe's call and its hangup.)
+    assert!(
+        first.ends_with("Call early received\n") || first.ends_with("Call early missed\n"),
+        "{first:?}"
+    );
     // The next events meet a closed pipe: a normal end.
     for round in 0..200 {
         if child.try_wait().expect("wait").is_some() {
