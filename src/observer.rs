@@ -26,9 +26,6 @@ pub struct QueueLog {
     /// What the log's lines need of each live call (only kept with a log:
     /// without one a waiting call costs the engine's bytes alone).
     calls: HashMap<Rc<str>, CallRecord>,
-    /// Calls waiting in the queue, kept from the events: a new call's
-    /// original position.
-    waiting: u64,
 }
 
 impl QueueLog {
@@ -41,7 +38,6 @@ impl QueueLog {
             queue,
             ids: UniqueIds::new(epoch),
             calls: HashMap::new(),
-            waiting: 0,
         };
         log.push(NONE, &QueueLogEvent::QueueStart);
         log
@@ -52,9 +48,9 @@ impl QueueLog {
     }
 
     /// Writes the line(s) of `event`, which happened at `now` by the
-    /// reactor's clock; `position_at_hangup` is where a call hung up while
-    /// waiting stood.
-    fn event(&mut self, event: &Event, now: Duration, position_at_hangup: u64) {
+    /// reactor's clock, in `engine` (already past the command);
+    /// `position_at_hangup` is where a call hung up while waiting stood.
+    fn event(&mut self, event: &Event, now: Duration, engine: &Engine, position_at_hangup: u64) {
         match event {
             Event::Received { call } => {
                 let uniqueid = self.ids.next_id();
@@ -67,7 +63,6 @@ impl QueueLog {
                         ring_started: None,
                         answered: None,
                         orig_position: None,
-                        queued: false,
                     },
                 );
             }
@@ -75,19 +70,14 @@ impl QueueLog {
                 if let Some(record) = self.calls.get_mut(call) {
                     record.ring_started = Some(now);
                     record.orig_position.get_or_insert(1);
-                    if std::mem::take(&mut record.queued) {
-                        self.waiting = self.waiting.saturating_sub(1);
-                    }
                 }
             }
             Event::Queued { call } => {
-                if let Some(record) = self.calls.get_mut(call)
-                    && !record.queued
-                {
-                    record.queued = true;
-                    self.waiting += 1;
-                    // A new call joins the tail: its position is the length.
-                    record.orig_position.get_or_insert(self.waiting);
+                if let Some(record) = self.calls.get_mut(call) {
+                    // A new call joins the tail of its priority: behind
+                    // every call of that priority or above.
+                    let position = engine.joined_position(call).unwrap_or(1);
+                    record.orig_position.get_or_insert(position as u64);
                 }
             }
             Event::Answered { call, operator } => {
@@ -112,11 +102,6 @@ impl QueueLog {
                     return;
                 };
                 let ring = now.saturating_sub(record.ring_started.take().unwrap_or(now));
-                // Back to the head of the queue (it may ring again at once).
-                if !record.queued {
-                    record.queued = true;
-                    self.waiting += 1;
-                }
                 let line = QueueLogEvent::RingNoAnswer {
                     agent: operator,
                     ring_millis: ring.as_millis() as u64,
@@ -143,9 +128,6 @@ impl QueueLog {
                 let Some(record) = self.calls.remove(call) else {
                     return;
                 };
-                if record.queued {
-                    self.waiting = self.waiting.saturating_sub(1);
-                }
                 let line = QueueLogEvent::Abandon {
                     position: position_at_hangup.max(1),
                     orig_position: record.orig_position.unwrap_or(1),
@@ -201,8 +183,6 @@ struct CallRecord {
     answered: Option<Duration>,
     /// Its position when received (1 = rung at once).
     orig_position: Option<u64>,
-    /// Waiting in the queue now (not ringing, not answered).
-    queued: bool,
 }
 
 /// Histograms, command counts, call times and the queue log. The call and
@@ -285,7 +265,7 @@ impl Observer {
     /// `engine` (already past the command that caused it).
     pub fn event(&mut self, event: &Event, now: Duration, engine: &Engine) {
         if let Some(log) = &mut self.log {
-            log.event(event, now, self.position_at_hangup);
+            log.event(event, now, engine, self.position_at_hangup);
         }
         if !self.timing {
             return;

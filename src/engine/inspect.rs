@@ -14,14 +14,23 @@ impl Engine {
             .map(|key| from_nanos(self.calls.arrival_ns(key)))
     }
 
-    /// Where call `id` waits in dispatch order (1 is next), if it waits.
-    /// O(its position): the queue log's `ABANDON` line is the one user,
-    /// and only for a call hung up while waiting.
+    /// Where call `id` waits in dispatch order (1 is next), if it waits:
+    /// O(priorities) plus O(its place within its priority). The queue log's
+    /// `ABANDON` line is the one user, and only for a call hung up while
+    /// waiting.
     pub fn queue_position(&self, id: &str) -> Option<usize> {
+        let key = self.calls.find(id)?;
+        self.calls.is_waiting(key).then(|| self.calls.position(key))
+    }
+
+    /// Where waiting call `id` stands if it is the last of its priority, as
+    /// a call just queued is: O(priorities). The queue log's original
+    /// position.
+    pub fn joined_position(&self, id: &str) -> Option<usize> {
+        let key = self.calls.find(id)?;
         self.calls
-            .waiting_in_order()
-            .position(|key| self.calls.id(key) == id)
-            .map(|index| index + 1)
+            .is_waiting(key)
+            .then(|| self.calls.tail_position(self.calls.priority(key)))
     }
 
     /// How long the longest-waiting call has waited at `now` (zero when

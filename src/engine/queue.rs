@@ -131,6 +131,8 @@ pub(crate) struct Calls {
     tails: [u32; PRIORITIES],
     /// Waiting calls, over all priorities.
     waiting: usize,
+    /// Waiting calls of each priority (a position in O(priorities)).
+    waiting_at: [usize; PRIORITIES],
 }
 
 impl Calls {
@@ -146,6 +148,7 @@ impl Calls {
             heads: [NIL; PRIORITIES],
             tails: [NIL; PRIORITIES],
             waiting: 0,
+            waiting_at: [0; PRIORITIES],
         }
     }
 
@@ -314,6 +317,7 @@ impl Calls {
     fn enqueued(&mut self, key: CallKey, place: Place) {
         self.meta[key as usize].place = place;
         self.waiting += 1;
+        self.waiting_at[self.priority(key) as usize] += 1;
     }
 
     /// Takes a waiting call out of the queue (it becomes engaged).
@@ -336,11 +340,33 @@ impl Calls {
         };
         self.meta[key as usize].place = Place::Engaged;
         self.waiting -= 1;
+        self.waiting_at[p] -= 1;
     }
 
     /// The call to dispatch next: the head of the highest non-empty priority.
     pub(crate) fn head(&self) -> Option<CallKey> {
         self.heads.iter().rev().copied().find(|&h| h != NIL)
+    }
+
+    /// Where waiting call `key` stands in dispatch order (1 is next): the
+    /// calls of higher priorities, counted in O(priorities), then a walk
+    /// of its own priority's list from the head, O(its place there).
+    pub(crate) fn position(&self, key: CallKey) -> usize {
+        let p = self.priority(key) as usize;
+        let above: usize = self.waiting_at[p + 1..].iter().sum();
+        let mut at = self.heads[p];
+        let mut within = 1;
+        while at != key && at != NIL {
+            at = self.links[at as usize].next;
+            within += 1;
+        }
+        above + within
+    }
+
+    /// Where a call that just joined the tail of priority `priority` stands:
+    /// every waiting call of that priority or above, O(priorities).
+    pub(crate) fn tail_position(&self, priority: u8) -> usize {
+        self.waiting_at[priority as usize..].iter().sum()
     }
 
     /// The waiting calls in dispatch order (highest priority first, then
@@ -386,6 +412,7 @@ impl Calls {
     pub(crate) fn check(&self) -> Result<(), String> {
         let mut waiting = 0;
         for p in 0..PRIORITIES {
+            let before = waiting;
             let mut prev = NIL;
             let mut at = self.heads[p];
             // Declined calls first, then the others in arrival order (what
@@ -418,6 +445,9 @@ impl Calls {
             }
             if self.tails[p] != prev {
                 return Err(format!("priority {p} has a stale tail"));
+            }
+            if self.waiting_at[p] != waiting - before {
+                return Err(format!("priority {p}'s count is stale"));
             }
         }
         let mut live = 0;
@@ -595,5 +625,36 @@ mod tests {
             assert!(calls.find(id).is_some());
         }
         assert_eq!(calls.len(), live.len());
+    }
+
+    #[test]
+    fn positions_count_higher_priorities_then_the_own_list() {
+        let mut calls = Calls::new();
+        let mut queue = |id: &str, priority: u8| {
+            let key = calls.insert(id, priority, 0);
+            calls.push_back(key);
+            key
+        };
+        let low1 = queue("low1", 0);
+        let high = queue("high", 5);
+        let low2 = queue("low2", 0);
+        let mid = queue("mid", 2);
+        // Dispatch order: high, mid, low1, low2.
+        assert_eq!(
+            [high, mid, low1, low2].map(|key| calls.position(key)),
+            [1, 2, 3, 4]
+        );
+        assert_eq!(calls.tail_position(0), 4);
+        assert_eq!(calls.tail_position(2), 2);
+        assert_eq!(calls.tail_position(9), 0);
+        // A declined call goes to the head of its own priority only.
+        calls.unlink(low2);
+        calls.push_front(low2);
+        assert_eq!(calls.position(low2), 3);
+        assert_eq!(calls.position(low1), 4);
+        calls.check().unwrap();
+        calls.remove(high);
+        assert_eq!(calls.position(mid), 1);
+        calls.check().unwrap();
     }
 }
