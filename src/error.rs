@@ -47,6 +47,16 @@ pub enum RunError {
     /// The operating system refused something the mode needs (the poll,
     /// the signal handlers, the listening socket).
     Os(io::Error),
+    /// An address option (`--listen`, `--http`, `--connect`) names a host
+    /// with no address.
+    NoAddress(String),
+    /// `--queue-log`'s file cannot be opened for appending.
+    QueueLog {
+        /// The file, as given.
+        path: std::path::PathBuf,
+        /// Why, in the operating system's words.
+        error: io::Error,
+    },
 }
 
 impl From<io::Error> for RunError {

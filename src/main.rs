@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         }
         Some(Mode::Server(options)) => modes::server::run(&options).map(|()| ExitCode::SUCCESS),
         Some(Mode::Client(options)) => modes::client::run(&options),
-        Some(Mode::Bench(options)) => modes::bench::run(&options).map_err(Into::into),
+        Some(Mode::Bench(options)) => modes::bench::run(&options),
         Some(Mode::Monitor(options)) => modes::monitor::run(&options),
         Some(Mode::LoopbackEcho) => modes::bench::loopback_echo()
             .map(|()| ExitCode::SUCCESS)

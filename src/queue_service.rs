@@ -207,12 +207,16 @@ impl QueueService {
     /// `--queue-log FILE --queue-name NAME`: opens (creates) `path` for
     /// appending and writes the queue log there from now on. Failing to open
     /// it is an error at startup, naming the file.
-    pub fn open_queue_log(&self, path: &std::path::Path, queue_name: &str) -> std::io::Result<()> {
+    pub fn open_queue_log(
+        &self,
+        path: &std::path::Path,
+        queue_name: &str,
+    ) -> Result<(), crate::error::RunError> {
         let writer = crate::queue_log::QueueLogWriter::open(path).map_err(|error| {
-            std::io::Error::new(
-                error.kind(),
-                format!("cannot open the queue log {}: {error}", path.display()),
-            )
+            crate::error::RunError::QueueLog {
+                path: path.to_path_buf(),
+                error,
+            }
         })?;
         self.set_queue_log(QueueLog::start(writer, queue_name.to_string()));
         Ok(())

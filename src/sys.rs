@@ -57,6 +57,12 @@ pub fn resolve(addr: &str) -> std::io::Result<Option<std::net::SocketAddr>> {
     Ok(addr.to_socket_addrs()?.next())
 }
 
+/// The address an option's `text` names, or why there is none, in the
+/// program's words ([`RunError::NoAddress`](crate::error::RunError)).
+pub fn address(text: &str) -> Result<std::net::SocketAddr, crate::error::RunError> {
+    resolve(text)?.ok_or_else(|| crate::error::RunError::NoAddress(text.to_string()))
+}
+
 /// The local time zone's offset from UTC, in seconds, at `epoch_secs`
 /// (from `TZ` or `/etc/localtime`, as `date` sees it); `None` when the C
 /// library cannot tell. The monitor prints local times with it.

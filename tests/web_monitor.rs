@@ -415,3 +415,27 @@ fn a_monitor_whose_reader_goes_away_ends_with_status_zero() {
     let status = exit_within(&mut child);
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_queue_log_that_cannot_be_opened_is_one_line_in_the_chosen_language() {
+    for (lang, text) in [
+        (
+            "pt",
+            "callcenter: não foi possível abrir o registro da fila /nonexistent/queue_log: ",
+        ),
+        (
+            "en",
+            "callcenter: cannot open the queue log /nonexistent/queue_log: ",
+        ),
+    ] {
+        let outcome = support::run(
+            &["--lang", lang, "--queue-log", "/nonexistent/queue_log"],
+            b"",
+            false,
+        );
+        assert_eq!((outcome.code, outcome.stdout.as_str()), (Some(1), ""));
+        // Then the operating system's own words, on the one line.
+        assert!(outcome.stderr.starts_with(text), "{:?}", outcome.stderr);
+        assert_eq!(outcome.stderr.lines().count(), 1, "{:?}", outcome.stderr);
+    }
+}

@@ -104,6 +104,10 @@ pub(super) fn run_error(error: &RunError, out: &mut String) -> fmt::Result {
     match error {
         RunError::Stdio(error) => write!(out, "standard input/output failed: {error}"),
         RunError::Os(error) => write!(out, "{error}"),
+        RunError::NoAddress(addr) => write!(out, "no address for {addr}"),
+        RunError::QueueLog { path, error } => {
+            write!(out, "cannot open the queue log {}: {error}", path.display())
+        }
     }
 }
 

@@ -106,6 +106,12 @@ pub(super) fn run_error(error: &RunError, out: &mut String) -> fmt::Result {
     match error {
         RunError::Stdio(error) => write!(out, "falha na entrada/saída padrão: {error}"),
         RunError::Os(error) => write!(out, "{error}"),
+        RunError::NoAddress(addr) => write!(out, "nenhum endereço para {addr}"),
+        RunError::QueueLog { path, error } => write!(
+            out,
+            "não foi possível abrir o registro da fila {}: {error}",
+            path.display()
+        ),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::queue_service::{HIGH_WATER, OUTPUT_CAP, QueueService, Report, Subscri
 use crate::reactor::{
     BufferLimits, ConnectionLost, Factory, FrameHandler, Framed, Next, Protocol, Reactor, Transport,
 };
-use crate::sys::resolve;
+use crate::sys::address;
 use crate::web::site::{Connections, Site, listen_http};
 use crate::wire::{
     Frame, JsonDecoder, ReplyKind, WireError, asks_to_subscribe, decode_request, encode_reply,
@@ -248,19 +248,13 @@ pub struct Bound {
 }
 
 /// A server on `reactor`, listening as `options` say. Returns the bound address.
-pub fn listen(reactor: &Reactor, options: &ServerOptions) -> io::Result<SocketAddr> {
+pub fn listen(reactor: &Reactor, options: &ServerOptions) -> Result<SocketAddr, RunError> {
     Ok(start(reactor, options)?.addr)
-}
-
-/// The address `text` (an option's value) names.
-fn address(text: &str) -> io::Result<SocketAddr> {
-    resolve(text)?
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no address for {text}")))
 }
 
 /// A server on `reactor` as `options` say: the queue (with its queue log),
 /// the TCP protocol, and the HTTP side when asked for.
-pub fn start(reactor: &Reactor, options: &ServerOptions) -> io::Result<Bound> {
+pub fn start(reactor: &Reactor, options: &ServerOptions) -> Result<Bound, RunError> {
     let engine = options.queue.engine().map_err(io::Error::other)?;
     let service = QueueService::new(
         engine,

@@ -20,7 +20,7 @@ use crate::reactor::{
 use crate::repl::{
     Screen, command_completer, console_io, overlong_line_error, plain_lines, stdio_failure,
 };
-use crate::sys::{resolve, write_stderr};
+use crate::sys::{address, write_stderr};
 use crate::web::site::{Connections, Site, listen_http};
 
 /// HTTP connections beyond this many are refused (standalone has no
@@ -161,12 +161,7 @@ pub fn run(options: &QueueOptions) -> Result<(), RunError> {
         reactor.on_sighup(move || hangup.reopen_queue_log())?;
     }
     if let Some(text) = &options.http {
-        let addr = resolve(text)?.ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("no address for {text}"),
-            )
-        })?;
+        let addr = address(text)?;
         let site = Site {
             service: service.clone(),
             lang: options.lang,

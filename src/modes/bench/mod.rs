@@ -28,12 +28,13 @@ pub use load::load;
 pub use report::Report;
 
 use crate::cli::BenchOptions;
+use crate::error::RunError;
 use crate::reactor::Reactor;
-use crate::sys::resolve;
+use crate::sys::address;
 
 /// Runs `callcenter bench`: prints the report (text or JSON) on stdout;
 /// exit status 1 if any reply was wrong or a connection failed.
-pub fn run(options: &BenchOptions) -> io::Result<ExitCode> {
+pub fn run(options: &BenchOptions) -> Result<ExitCode, RunError> {
     let report = if options.baseline {
         let seconds = options.duration.unwrap_or(5.0);
         baseline(Duration::from_secs_f64(seconds))?
@@ -42,12 +43,7 @@ pub fn run(options: &BenchOptions) -> io::Result<ExitCode> {
         crate::sys::raise_open_file_limit();
         let reactor = Reactor::new()?;
         reactor.install_signal_handlers()?;
-        let addr = resolve(&options.connect)?.ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no address for {}", options.connect),
-            )
-        })?;
+        let addr = address(&options.connect)?;
         load(&reactor, addr, options, true)?
     };
     let heading = if options.baseline {
