@@ -70,6 +70,7 @@ pub fn address(text: &str) -> Result<std::net::SocketAddr, crate::error::RunErro
 /// Neither `std` nor `rustix` exposes the time-zone database, so this asks
 /// the C library that `std` already links (`localtime_r`), the one `unsafe`
 /// call of the crate.
+#[cfg(target_pointer_width = "64")]
 pub fn local_utc_offset(epoch_secs: i64) -> Option<i64> {
     use std::ffi::{c_char, c_int, c_long};
     /// `struct tm` of glibc and musl on Linux.
@@ -116,6 +117,13 @@ pub fn local_utc_offset(epoch_secs: i64) -> Option<i64> {
     #[allow(clippy::useless_conversion)]
     let offset = i64::from(tm.tm_gmtoff);
     (!filled.is_null()).then_some(offset)
+}
+
+/// Elsewhere `time_t` may not be 64 bits: the monitor prints UTC rather
+/// than risk a wrong call.
+#[cfg(not(target_pointer_width = "64"))]
+pub fn local_utc_offset(_epoch_secs: i64) -> Option<i64> {
+    None
 }
 
 /// The terminal on standard input, in raw mode for the line editor while

@@ -104,6 +104,8 @@ struct Monitor {
     server: Option<Transport>,
     /// The server is not read while stdout is full.
     holding: Rc<Cell<bool>>,
+    /// The local zone's offset from UTC, and the minute it was asked at.
+    utc_offset: Option<(u64, i64)>,
 }
 
 impl Monitor {
@@ -152,7 +154,17 @@ impl Monitor {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let offset = local_utc_offset(now.as_secs() as i64).unwrap_or(0);
+        // The zone's offset changes at most at whole minutes (DST): ask
+        // the C library once a minute, not once an event.
+        let minute = now.as_secs() / 60;
+        let offset = match self.utc_offset {
+            Some((at, offset)) if at == minute => offset,
+            _ => {
+                let offset = local_utc_offset(now.as_secs() as i64).unwrap_or(0);
+                self.utc_offset = Some((minute, offset));
+                offset
+            }
+        };
         let stamp = timestamp(now, offset);
         self.text.clear();
         match format_message(message, self.json, &stamp, &mut self.text) {
@@ -292,6 +304,7 @@ pub fn run(options: &MonitorOptions) -> Result<ExitCode, RunError> {
         stdout: None,
         server: None,
         holding: Rc::default(),
+        utc_offset: None,
     }));
     standard_io(
         &reactor,
