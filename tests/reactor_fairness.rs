@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use callcenter::reactor::{ConnectionLost, Factory, Protocol, Reactor, Transport};
 
-mod reactor_support;
-use reactor_support::*;
+mod support;
+use support::in_process::*;
 
 // ---------------------------------------------------------------------------
 // Read budget (fairness)

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use callcenter::reactor::{LoopingCall, Reactor};
 
-mod reactor_support;
-use reactor_support::*;
+mod support;
+use support::in_process::*;
 
 /// The clock time of each run and the count it was given.
 type Runs = Rc<RefCell<Vec<(Duration, u64)>>>;

@@ -15,8 +15,8 @@ use callcenter::reactor::{
     AfterEof, ClientFactory, ConnectionLost, Factory, Protocol, Reactor, Transport,
 };
 
-mod reactor_support;
-use reactor_support::*;
+mod support;
+use support::in_process::*;
 
 // ---------------------------------------------------------------------------
 // TCP

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use callcenter::reactor::{DelayedCall, Reactor, TimerError};
 
-mod reactor_support;
-use reactor_support::*;
+mod support;
+use support::in_process::*;
 
 // ---------------------------------------------------------------------------
 // Timers

@@ -12,6 +12,8 @@
 //! - [`wire`]: the exact reply lines, and the seed script as request/reply pairs;
 //! - [`rng`]: a seeded [`Rng`], the same script on every run;
 //! - [`expect`]: whole-transcript assertions;
+//! - [`in_process`]: a manual-clock reactor, a log, a bounded `drive` loop,
+//!   for tests of the reactor itself;
 //! - [`exit`]: learning when a child exits without reaping it;
 //! - [`python`]: a Python script as a checker (the Prometheus parser).
 //!
@@ -27,6 +29,7 @@
 pub mod conn;
 pub mod exit;
 pub mod expect;
+pub mod in_process;
 pub mod process;
 pub mod python;
 pub mod rng;

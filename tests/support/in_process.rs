@@ -1,8 +1,7 @@
-//! Helpers shared by the reactor tests (`tests/reactor_*.rs`): a log of
-//! what protocols saw, a manual-clock reactor, a bounded `drive` loop and
-//! non-blocking test-side sockets. Mirrors the role of Twisted's
-//! `internet/testing.py` for these files.
-#![allow(dead_code)]
+//! In-process helpers, for tests that run the reactor itself rather than
+//! the binary (`tests/reactor_*.rs`): a log of what protocols saw, a
+//! manual-clock reactor, a bounded `drive` loop and non-blocking test-side
+//! sockets. The in-process half of Twisted's `internet/testing.py`.
 
 use std::cell::RefCell;
 use std::io::{self, Read};
