@@ -3,11 +3,11 @@
 //! against a deliberately naive reference model, comparing effects, errors
 //! and the whole observable state after every step.
 
-mod engine_common;
+mod support;
 
 use callcenter::engine::*;
-use engine_common::*;
 use std::collections::{HashMap, HashSet};
+use support::engine::*;
 
 use proptest::prelude::{Just, ProptestConfig, Strategy as _, prop_oneof, proptest};
 use proptest::test_runner::RngSeed;

@@ -11,14 +11,14 @@
 //! be equal. `random` cannot be predicted by a naive model: there it checks
 //! that each operator rung is one the rules allow, and follows the engine.
 
-mod acd_model;
+mod support;
 
 use std::time::Duration;
 
-use acd_model::{Act, Model};
 use callcenter::engine::*;
 use proptest::prelude::{ProptestConfig, Strategy as _, prop_oneof, proptest};
 use proptest::test_runner::RngSeed;
+use support::acd_model::{Act, Model};
 
 /// Operator names: the first ones may be given at start, any may log in;
 /// the last never exists.

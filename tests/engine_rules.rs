@@ -2,12 +2,12 @@
 //! complete `Vec<Effect>` of a command, and every `EngineError`, checking
 //! that a refused command pushes nothing and changes nothing.
 
-mod engine_common;
+mod support;
 
 use std::rc::Rc;
 
 use callcenter::engine::*;
-use engine_common::*;
+use support::engine::*;
 
 // ---------------------------------------------------------------------------
 // Construction

@@ -1,10 +1,10 @@
 //! Scale, by counting rather than timing: a million waiting calls (200,000
 //! in unoptimized builds, see [`WAITING`]) and a hundred thousand operators.
 
-mod engine_common;
+mod support;
 
 use callcenter::engine::*;
-use engine_common::*;
+use support::engine::*;
 
 // ---------------------------------------------------------------------------
 // Scale, by counting (these use the engine directly: the harness's O(n)

@@ -3,13 +3,13 @@
 //! SPEC §8 rendered in English and Portuguese and compared with the exact
 //! expected transcripts (copied here, never read at run time).
 
-mod engine_common;
+mod support;
 
 use std::collections::HashSet;
 
 use callcenter::engine::*;
 use callcenter::messages::Lang;
-use engine_common::*;
+use support::engine::*;
 
 // ---------------------------------------------------------------------------
 // Timers and offers

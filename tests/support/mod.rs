@@ -12,6 +12,8 @@
 //! - [`wire`]: the exact reply lines, and the seed script as request/reply pairs;
 //! - [`rng`]: a seeded [`Rng`], the same script on every run;
 //! - [`expect`]: whole-transcript assertions;
+//! - [`engine`] and [`acd_model`]: the engine tests' helpers and the
+//!   reference model the ACD's property test checks the engine against;
 //! - [`in_process`]: a manual-clock reactor, a log, a bounded `drive` loop,
 //!   for tests of the reactor itself;
 //! - [`exit`]: learning when a child exits without reaping it;
@@ -26,7 +28,9 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod acd_model;
 pub mod conn;
+pub mod engine;
 pub mod exit;
 pub mod expect;
 pub mod in_process;

@@ -5,9 +5,6 @@
 //! the live timers are exactly the ringing offers, and that a refused command
 //! left everything unchanged.
 
-// Each test binary uses a different part of it.
-#![allow(dead_code)]
-
 use std::collections::HashSet;
 use std::rc::Rc;
 
