@@ -86,7 +86,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use log::{debug, warn};
-use mio::{Events, Interest, Poll, Registry, Token};
+use mio::{Events, Poll, Registry, Token};
 use slab::Slab;
 
 pub use clock::{Clock, ManualClock, RealClock};
@@ -140,7 +140,6 @@ pub(crate) enum Source {
     Connection(Connection),
     Listener(ListenerState),
     Connecting(ConnectingState),
-    Signals(signal_hook_mio::v1_0::Signals),
     /// Signals handed to a callback ([`Reactor::on_signals`]).
     Callback(signals::SignalSource),
 }
@@ -352,22 +351,17 @@ impl Reactor {
     /// `reactor.run` installs: the signal is noted by a handler, then acted
     /// on from the loop, where it is safe to do anything.
     pub fn install_signal_handlers(&self) -> io::Result<()> {
-        let mut signals = signal_hook_mio::v1_0::Signals::new([
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-        ])?;
-        let mut sources = self.inner.sources.borrow_mut();
-        let (key, generation) = self.vacant(&sources)?;
-        self.inner.registry.register(
-            &mut signals,
-            make_token(key, generation, Sub::Main),
-            Interest::READABLE,
-        )?;
-        sources.insert(Entry {
-            generation,
-            source: Source::Signals(signals),
-        });
-        Ok(())
+        // A weak handle: the handler lives in the reactor's own table.
+        let reactor = Rc::downgrade(&self.inner);
+        self.on_signals(
+            &[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM],
+            move |signal| {
+                debug!("signal {signal}: stopping");
+                if let Some(inner) = reactor.upgrade() {
+                    Reactor { inner }.stop();
+                }
+            },
+        )
     }
 
     /// Runs `handler` on the loop at each SIGHUP, instead of the default
@@ -441,7 +435,6 @@ impl Reactor {
             Connection(Rc<RefCell<dyn Protocol>>, Transport, Sub),
             Listener,
             Connecting,
-            Signals,
             Callback(signals::SignalCallback, Vec<i32>),
         }
         let action = self.lookup(token, |source, sub| match source {
@@ -452,12 +445,6 @@ impl Reactor {
             ),
             Source::Listener(_) => Action::Listener,
             Source::Connecting(_) => Action::Connecting,
-            Source::Signals(signals) => {
-                for signal in signals.pending() {
-                    debug!("signal {signal}: stopping");
-                }
-                Action::Signals
-            }
             Source::Callback(source) => {
                 let (callback, signals) = source.take_pending();
                 Action::Callback(callback, signals)
@@ -475,7 +462,6 @@ impl Reactor {
             }
             Some(Action::Listener) => self.accept_ready(token),
             Some(Action::Connecting) => self.connect_ready(token),
-            Some(Action::Signals) => self.stop(),
             Some(Action::Callback(callback, signals)) => self.deliver_signals(callback, signals),
         }
     }
