@@ -349,16 +349,8 @@ pub fn parse_operators(text: &str) -> Result<OperatorList, String> {
 
 /// Parses `--ring-timeout`: non-negative seconds, decimals allowed, 0 = off.
 pub fn parse_ring_timeout(text: &str) -> Result<RingTimeout, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
-    if !(0.0..=1e9).contains(&seconds) {
-        return Err("must be between 0 and 1000000000 seconds".to_string());
-    }
-    if seconds == 0.0 {
-        return Ok(RingTimeout(None));
-    }
-    Ok(RingTimeout(Some(Duration::from_secs_f64(seconds))))
+    let delay = parse_seconds(text)?;
+    Ok(RingTimeout((!delay.is_zero()).then_some(delay)))
 }
 
 #[cfg(test)]
