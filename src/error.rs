@@ -39,6 +39,22 @@ pub enum ConnectFailure {
     NoAddress,
 }
 
+impl ClientError {
+    /// The server `addr` names, resolved; or why a client cannot connect
+    /// to it (the resolver's failure, or a name without an address).
+    pub fn resolve_server(addr: &str) -> Result<std::net::SocketAddr, ClientError> {
+        let reason = match crate::sys::resolve(addr) {
+            Ok(Some(resolved)) => return Ok(resolved),
+            Ok(None) => ConnectFailure::NoAddress,
+            Err(error) => ConnectFailure::Os(error.to_string()),
+        };
+        Err(ClientError::CannotConnect {
+            addr: addr.to_string(),
+            reason,
+        })
+    }
+}
+
 /// Why a mode ended with status 1.
 #[derive(Debug)]
 pub enum RunError {

@@ -34,7 +34,7 @@ use crate::repl::{
     KnownIds, Screen, command_completer, console_io, overlong_line_error, stdio_failure,
     takes_operator,
 };
-use crate::sys::{resolve, write_stderr};
+use crate::sys::write_stderr;
 use crate::wire::{Frame, JsonDecoder, decode_reply, encode_command};
 
 /// Above this many replies due, stop reading commands; resume at half.
@@ -419,18 +419,10 @@ pub fn run(options: &ClientOptions) -> Result<ExitCode, RunError> {
         failure: None,
         request: Vec::new(),
     }));
-    let resolved = match resolve(&options.connect) {
-        Ok(Some(addr)) => Ok(addr),
-        Ok(None) => Err(ConnectFailure::NoAddress),
-        Err(error) => Err(ConnectFailure::Os(error.to_string())),
-    };
-    let addr = match resolved {
+    let addr = match ClientError::resolve_server(&options.connect) {
         Ok(addr) => addr,
-        Err(reason) => {
-            let text = client.borrow().error_text(&ClientError::CannotConnect {
-                addr: options.connect.clone(),
-                reason,
-            });
+        Err(error) => {
+            let text = client.borrow().error_text(&error);
             screen.finish();
             write_stderr(&text);
             return Ok(ExitCode::FAILURE);

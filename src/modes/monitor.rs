@@ -30,7 +30,7 @@ use crate::reactor::{
     Protocol, Reactor, Transport, standard_io,
 };
 use crate::repl::stdio_failure;
-use crate::sys::{local_utc_offset, resolve, write_stderr};
+use crate::sys::{local_utc_offset, write_stderr};
 use crate::wire::{Frame, JsonDecoder, decode_reply};
 
 /// Above this many unprinted bytes, stop reading the server; read again
@@ -312,17 +312,10 @@ pub fn run(options: &MonitorOptions) -> Result<ExitCode, RunError> {
             monitor: monitor.clone(),
         },
     )?;
-    let addr = match resolve(&options.connect) {
-        Ok(Some(addr)) => addr,
-        resolved => {
-            let reason = match resolved {
-                Err(error) => ConnectFailure::Os(error.to_string()),
-                _ => ConnectFailure::NoAddress,
-            };
-            monitor.borrow_mut().fail(&ClientError::CannotConnect {
-                addr: options.connect.clone(),
-                reason,
-            });
+    let addr = match ClientError::resolve_server(&options.connect) {
+        Ok(addr) => addr,
+        Err(error) => {
+            monitor.borrow_mut().fail(&error);
             return Ok(ExitCode::FAILURE);
         }
     };
