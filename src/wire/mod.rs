@@ -28,9 +28,7 @@ mod request;
 pub use acd::{encode_command, encode_report_reply};
 pub use framing::{Frame, JsonDecoder, MAX_MESSAGE};
 pub use reply::{OperatorId, Reply, ReplyKind, StatusIds, decode_reply, encode_reply};
-pub use request::{
-    WireError, asks_to_subscribe, decode_request, encode_request, is_subscribe_request,
-};
+pub use request::{WireError, asks_to_subscribe, decode_request, encode_request};
 
 use field::Field;
 use reply::push_json_string;

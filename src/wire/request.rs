@@ -63,13 +63,6 @@ pub fn decode_request(message: &[u8]) -> Result<Request, WireError> {
     acd::build_request(verb, id, extras)
 }
 
-/// Whether `message` is the monitor's request, `{"command": "subscribe"}`
-/// (SPEC §10.2), in any spelling JSON allows; any `id` beside it is
-/// ignored.
-pub fn is_subscribe_request(message: &[u8]) -> bool {
-    decode_request(message).is_err_and(|error| asks_to_subscribe(&error))
-}
-
 /// Whether [`decode_request`] refused a request because it is the
 /// monitor's `subscribe`: the decoder knows only the queue commands, so
 /// the server, which also takes `subscribe`, looks at the refusal instead
@@ -259,6 +252,8 @@ mod tests {
 
     #[test]
     fn subscribe_is_recognised_in_every_spelling_and_nothing_else_is() {
+        let is_subscribe_request =
+            |message: &[u8]| decode_request(message).is_err_and(|error| asks_to_subscribe(&error));
         for yes in [
             r#"{"command": "subscribe"}"#,
             r#"{"command":"subscribe","id":"x"}"#,
