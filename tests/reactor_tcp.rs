@@ -739,3 +739,60 @@ fn run_closes_open_connections_when_stopped() {
     let mut buffer = [0; 16];
     assert_eq!(client.read(&mut buffer).map_err(|e| e.kind()), Ok(0));
 }
+
+/// Holds its connection without reading it.
+struct Holder {
+    transport: Rc<RefCell<Option<Transport>>>,
+}
+
+impl Protocol for Holder {
+    fn connection_made(&mut self, transport: Transport) {
+        transport.pause_producing();
+        *self.transport.borrow_mut() = Some(transport);
+    }
+
+    fn data_received(&mut self, _data: &[u8]) {}
+}
+
+struct HolderFactory {
+    transport: Rc<RefCell<Option<Transport>>>,
+}
+
+impl Factory for HolderFactory {
+    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Box<dyn Protocol>> {
+        Some(Box::new(Holder {
+            transport: self.transport.clone(),
+        }))
+    }
+}
+
+#[test]
+fn at_shutdown_a_connection_with_unread_input_ends_cleanly_not_by_reset() {
+    let reactor = Reactor::new().unwrap();
+    let slot = Rc::new(RefCell::new(None));
+    let listener = reactor
+        .listen_tcp(
+            localhost(),
+            HolderFactory {
+                transport: slot.clone(),
+            },
+        )
+        .unwrap();
+    let mut client = connect_client(listener.local_addr());
+    drive(&reactor, "the connection", || slot.borrow().is_some());
+    // Sent, never read by the paused protocol, when the loop ends.
+    client.write_all(b"never read\n").unwrap();
+    let stopper = reactor.clone();
+    reactor.call_later(Duration::ZERO, move || stopper.stop());
+    reactor.run().unwrap();
+    client.set_nonblocking(false).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    assert_eq!(
+        client.read(&mut byte).map_err(|error| error.kind()),
+        Ok(0),
+        "the peer sees an end, not a reset"
+    );
+}

@@ -663,14 +663,17 @@ impl Reactor {
             .collect();
         // One deadline for all of it: at most FINAL_FLUSH_LIMIT in total.
         let deadline = descriptor::final_flush_deadline();
+        let mut buffer = std::mem::take(&mut *self.inner.read_buffer.borrow_mut());
         for transport in transports {
-            transport
-                .state
-                .borrow_mut()
-                .flush_before_exit(&self.inner.registry, deadline);
+            {
+                let mut state = transport.state.borrow_mut();
+                state.discard_unread_input(&mut buffer, 4 * READ_CHUNK);
+                state.flush_before_exit(&self.inner.registry, deadline);
+            }
             self.flush_transport(&transport);
             self.close(&transport, ConnectionLost::Shutdown);
         }
+        *self.inner.read_buffer.borrow_mut() = buffer;
         // Take the listeners and signals out before dropping them, so no
         // borrow of the table is held while their destructors run.
         let rest = std::mem::take(&mut *self.inner.sources.borrow_mut());

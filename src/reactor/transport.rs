@@ -173,6 +173,24 @@ impl TransportState {
         self.descriptor.read(buffer)
     }
 
+    /// At exit, reads and drops what a TCP peer already sent and nobody
+    /// read (at most `limit` bytes, never waiting): closing a socket with
+    /// unread input makes the kernel reset the connection instead of
+    /// closing it, and the peer would see an error where it should see an
+    /// end. Other descriptors are left alone (stdin is the shell's).
+    pub(crate) fn discard_unread_input(&mut self, buffer: &mut [u8], limit: usize) {
+        if !matches!(self.descriptor, Descriptor::Tcp(_)) || self.read_closed {
+            return;
+        }
+        let mut dropped = 0;
+        while dropped < limit {
+            match self.descriptor.read(buffer) {
+                Ok(0) | Err(_) => return,
+                Ok(amount) => dropped += amount,
+            }
+        }
+    }
+
     /// The last flush at exit, for raw descriptors (such as stdout): writes
     /// everything, waiting for the reader until `deadline` at most, then
     /// releases them. Sockets are left to the usual non-blocking flush.
